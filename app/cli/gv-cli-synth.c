@@ -1,0 +1,1 @@
+/* placeholder */ typedef int gv_ph_gv_cli_synth;

@@ -1,0 +1,1111 @@
+/* gv-frame-source.c: the FFmpeg frame source.
+ *
+ * One sequential demux/decode pass (never a seek per frame) with the decoder's own frame and
+ * slice threads. Input is checked before FFmpeg sees it: regular files only (stat, so a FIFO
+ * never blocks us), opened by absolute path through the `file` protocol alone, with still
+ * images, text files and absurd frame sizes refused in plain words. The display matrix is
+ * applied to the luma (and to kept frames' RGB) because libavcodec hands out coded pictures;
+ * 8-bit YUV luma is a view on the decoder's Y plane, other formats go through swscale.
+ * Mid-stream damage is counted (GvDecodeStats.decode_errors) and a stream that ends early
+ * (truncated or unreadable data) is marked partial with a reason: never a silent success. */
+#include "gv-media.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+
+#include "gv-error.h"
+
+/* Consecutive decoder failures after which the stream is treated as unreadable: a decoder
+ * that rejects this many packets in a row is not going to recover. */
+#define GV_MAX_CONSECUTIVE_ERRORS 256
+
+struct GvFrameSource {
+  GvMediaInfo info;
+  GvDecodeStats stats;
+  char *name;                 /* the path as the caller gave it, for messages */
+  int64_t max_pixels;
+
+  AVFormatContext *fmt;
+  AVCodecContext *dec;
+  AVStream *st;
+  int stream_index;
+  AVPacket *pkt;
+  AVFrame *frame;             /* the current decoded picture */
+
+  struct SwsContext *sws;     /* to GRAY8, only for formats without an 8-bit Y plane */
+  uint8_t *gray;
+  int gray_stride;
+  size_t gray_size;
+  uint8_t *rot;
+  size_t rot_size;
+
+  GvFrame out;
+  int have_current;           /* out / frame describe a frame handed out (or primed) */
+  int primed;                 /* frame decoded by open, not yet handed out */
+  int decoding_done;          /* decoder drained (or stopped) */
+  int eof_sent;
+  int consecutive_errors;
+  int read_error;
+  char read_error_text[128];
+
+  int64_t first_ts;
+  int64_t last_ts;
+  double last_pts;
+  int64_t packets_read;
+  int64_t packets_discarded;
+  int first_w, first_h;
+};
+
+struct GvKeptFrame {
+  AVFrame *frame;
+  int rotation;
+  int index;
+  double pts;
+  char *name;
+};
+
+static void
+gv_av_reason (int err, char *buf, size_t size)
+{
+  if (av_strerror (err, buf, size) < 0)
+    snprintf (buf, size, "error %d", err);
+}
+
+/* ---- checks before FFmpeg sees the file ---------------------------------------------- */
+
+static int
+gv_check_path (const char *name, struct stat *st)
+{
+  if (stat (name, st) != 0)
+    {
+      int e = errno;
+      if (e == ENOENT)
+        return gv_error_set (GV_EIO, "%s: no such file", name);
+      if (e == EACCES)
+        return gv_error_set (GV_EIO, "%s: cannot be read (permission denied)", name);
+      return gv_error_set (GV_EIO, "%s: cannot be read (%s)", name, strerror (e));
+    }
+  if (S_ISDIR (st->st_mode))
+    return gv_error_set (GV_EIO, "%s: is a directory, not a video file", name);
+  if (S_ISFIFO (st->st_mode))
+    return gv_error_set (GV_EIO, "%s: is a named pipe (FIFO), not a regular file; "
+                         "only regular video files can be analysed", name);
+  if (S_ISCHR (st->st_mode) || S_ISBLK (st->st_mode))
+    return gv_error_set (GV_EIO, "%s: is a device, not a regular file; "
+                         "only regular video files can be analysed", name);
+  if (S_ISSOCK (st->st_mode))
+    return gv_error_set (GV_EIO, "%s: is a socket, not a regular file", name);
+  if (!S_ISREG (st->st_mode))
+    return gv_error_set (GV_EIO, "%s: is not a regular file", name);
+  if (st->st_size == 0)
+    return gv_error_set (GV_EFORMAT, "%s: the file is empty (0 bytes)", name);
+  return 0;
+}
+
+static int
+gv_looks_like_text (const uint8_t *b, size_t n)
+{
+  size_t i;
+
+  if (n == 0)
+    return 0;
+  for (i = 0; i < n; i++)
+    {
+      uint8_t c = b[i];
+      if (c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == 0x1b)
+        continue;
+      if (c < 0x20 || c == 0x7f)
+        return 0;
+    }
+  return 1;
+}
+
+/* Reads the head of the file through a descriptor opened non-blocking and re-checked with
+ * fstat, so a file swapped for a FIFO after stat still cannot block us. */
+static int
+gv_sniff (const char *name, const char *abspath, uint8_t *head, size_t *n)
+{
+  struct stat st;
+  ssize_t r;
+  int fd = open (abspath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    {
+      int e = errno;
+      if (e == EACCES || e == EPERM)
+        return gv_error_set (GV_EIO, "%s: cannot be read (permission denied)", name);
+      return gv_error_set (GV_EIO, "%s: cannot be opened (%s)", name, strerror (e));
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      return gv_error_set (GV_EIO, "%s: is not a regular file", name);
+    }
+  r = read (fd, head, *n);
+  if (r < 0)
+    {
+      int e = errno;
+      close (fd);
+      return gv_error_set (GV_EIO, "%s: cannot be read (%s)", name, strerror (e));
+    }
+  close (fd);
+  *n = (size_t) r;
+  if (r == 0)
+    return gv_error_set (GV_EFORMAT, "%s: the file is empty (0 bytes)", name);
+  return 0;
+}
+
+static const char *
+gv_still_image_kind (const uint8_t *b, size_t n)
+{
+  static const uint8_t png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
+  if (n >= 8 && memcmp (b, png, 8) == 0)
+    return "PNG";
+  if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+    return "JPEG";
+  if (n >= 12 && memcmp (b, "RIFF", 4) == 0 && memcmp (b + 8, "WEBP", 4) == 0)
+    return "WebP";
+  if (n >= 2 && b[0] == 'B' && b[1] == 'M')
+    return "BMP";
+  if (n >= 4 && (memcmp (b, "II*\0", 4) == 0 || memcmp (b, "MM\0*", 4) == 0))
+    return "TIFF";
+  return NULL;
+}
+
+static int
+gv_is_mp4_family (const uint8_t *b, size_t n)
+{
+  return n >= 8 && (memcmp (b + 4, "ftyp", 4) == 0 || memcmp (b + 4, "mdat", 4) == 0 ||
+                    memcmp (b + 4, "wide", 4) == 0 || memcmp (b + 4, "free", 4) == 0);
+}
+
+static int
+gv_dims_refused (const GvFrameSource *src, int w, int h)
+{
+  return w <= 0 || h <= 0 || w > GV_IMAGE_MAX_SIDE || h > GV_IMAGE_MAX_SIDE ||
+         (int64_t) w * h > src->max_pixels;
+}
+
+static int
+gv_refuse_dims (const GvFrameSource *src, int w, int h, const char *where)
+{
+  return gv_error_set (GV_EFORMAT, "%s: %s frame size %dx%d is refused (the limit is "
+                       "%lld pixels and %d pixels a side); the file is damaged or not a "
+                       "phone video", src->name, where, w, h, (long long) src->max_pixels,
+                       GV_IMAGE_MAX_SIDE);
+}
+
+/* Demuxers and codecs FFmpeg uses for things that are not videos of the world. */
+static int
+gv_is_text_art (const AVFormatContext *fmt, enum AVCodecID id)
+{
+  static const char *const demuxers[] = { "tty", "bin", "xbin", "adf", "idf", NULL };
+  int i;
+
+  for (i = 0; demuxers[i]; i++)
+    if (strcmp (fmt->iformat->name, demuxers[i]) == 0)
+      return 1;
+  return id == AV_CODEC_ID_ANSI || id == AV_CODEC_ID_BINTEXT || id == AV_CODEC_ID_XBIN ||
+         id == AV_CODEC_ID_IDF;
+}
+
+static int
+gv_is_image_demuxer (const AVFormatContext *fmt)
+{
+  const char *n = fmt->iformat->name;
+  size_t len = strlen (n);
+
+  return strcmp (n, "image2") == 0 || strcmp (n, "image2pipe") == 0 ||
+         (len > 5 && strcmp (n + len - 5, "_pipe") == 0);
+}
+
+static int
+gv_rotation_of (const AVStream *st)
+{
+  size_t size = 0;
+  const uint8_t *sd = av_stream_get_side_data (st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  double theta;
+  long q;
+
+  if (!sd || size < 9 * sizeof (int32_t))
+    return 0;
+  /* av_display_rotation_get is counter-clockwise; frames need the clockwise angle. */
+  theta = -av_display_rotation_get ((const int32_t *) (const void *) sd);
+  if (!isfinite (theta))
+    return 0;
+  q = lround (theta / 90.0);
+  q %= 4;
+  if (q < 0)
+    q += 4;
+  return (int) q * 90;
+}
+
+static const AVCodec *
+gv_find_decoder (enum AVCodecID id)
+{
+  const AVCodec *c = NULL;
+
+  /* The native AV1 decoder only drives hardware; prefer the software ones. */
+  if (id == AV_CODEC_ID_AV1)
+    {
+      c = avcodec_find_decoder_by_name ("libdav1d");
+      if (!c)
+        c = avcodec_find_decoder_by_name ("libaom-av1");
+    }
+  if (!c)
+    c = avcodec_find_decoder (id);
+  return c;
+}
+
+static int
+gv_is_8bit_y_plane (enum AVPixelFormat f)
+{
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f);
+
+  if (!d || d->nb_components < 1)
+    return 0;
+  if (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL |
+                  AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_BE | AV_PIX_FMT_FLAG_FLOAT |
+                  AV_PIX_FMT_FLAG_BAYER))
+    return 0;
+  return d->comp[0].plane == 0 && d->comp[0].depth == 8 && d->comp[0].step == 1 &&
+         d->comp[0].shift == 0 && d->comp[0].offset == 0;
+}
+
+/* ---- open ---------------------------------------------------------------------------- */
+
+static int gv_decode_next (GvFrameSource *src);
+
+int
+gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSource **out)
+{
+  GvFrameSource *src = NULL;
+  struct stat sb;
+  char *abspath = NULL, *url = NULL;
+  uint8_t head[4096];
+  size_t head_n = sizeof head;
+  AVDictionary *dict = NULL;
+  const AVCodec *codec = NULL;
+  const char *still;
+  char reason[128];
+  int ret, i, idx = -1, has_audio = 0, has_cover = 0;
+  size_t url_len;
+
+  if (out)
+    *out = NULL;
+  if (!path || !*path || !out)
+    return gv_error_set (GV_EINVAL, "gv_frame_source_open: no file name given");
+
+  ret = gv_check_path (path, &sb);
+  if (ret < 0)
+    return ret;
+  abspath = realpath (path, NULL);
+  if (!abspath)
+    return gv_error_set (GV_EIO, "%s: cannot resolve the path (%s)", path, strerror (errno));
+  ret = gv_sniff (path, abspath, head, &head_n);
+  if (ret < 0)
+    goto out;
+
+  src = calloc (1, sizeof *src);
+  if (!src)
+    {
+      ret = gv_error_set (GV_ENOMEM, "%s: out of memory", path);
+      goto out;
+    }
+  src->name = strdup (path);
+  src->info.path = abspath;
+  abspath = NULL;
+  src->info.file_size = (int64_t) sb.st_size;
+  src->stream_index = -1;
+  src->first_ts = AV_NOPTS_VALUE;
+  src->last_ts = AV_NOPTS_VALUE;
+  src->max_pixels = GV_IMAGE_MAX_PIXELS;
+  if (opts && opts->max_pixels > 0 && opts->max_pixels < src->max_pixels)
+    src->max_pixels = opts->max_pixels;
+  if (!src->name)
+    {
+      ret = gv_error_set (GV_ENOMEM, "%s: out of memory", path);
+      goto out;
+    }
+
+  still = gv_still_image_kind (head, head_n);
+  if (still)
+    {
+      ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it is a still %s image; "
+                          "record a video of the comic instead)", path, still);
+      goto out;
+    }
+  if (gv_looks_like_text (head, head_n) && !(head_n >= 10 && memcmp (head, "YUV4MPEG2 ", 10) == 0))
+    {
+      ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it holds text)", path);
+      goto out;
+    }
+
+  /* "file:" + absolute path: names such as "concat:x.mp4" stay plain file names. */
+  url_len = strlen (src->info.path) + 6;
+  url = malloc (url_len);
+  if (!url)
+    {
+      ret = gv_error_set (GV_ENOMEM, "%s: out of memory", path);
+      goto out;
+    }
+  snprintf (url, url_len, "file:%s", src->info.path);
+  av_dict_set (&dict, "protocol_whitelist", "file", 0);
+  ret = avformat_open_input (&src->fmt, url, NULL, &dict);
+  av_dict_free (&dict);
+  if (ret < 0)
+    {
+      gv_av_reason (ret, reason, sizeof reason);
+      if (ret == AVERROR (EACCES) || ret == AVERROR (EPERM))
+        ret = gv_error_set (GV_EIO, "%s: cannot be read (permission denied)", path);
+      else if (ret == AVERROR (ENOMEM))
+        ret = gv_error_set (GV_ENOMEM, "%s: out of memory while opening", path);
+      else if (gv_is_mp4_family (head, head_n))
+        ret = gv_error_set (GV_EFORMAT, "%s: an MP4/MOV file that is incomplete or damaged "
+                            "(its index, the 'moov' box, is missing or unreadable; a recording "
+                            "that was cut off?) (%s)", path, reason);
+      else if (ret == AVERROR_INVALIDDATA)
+        ret = gv_error_set (GV_EFORMAT, "%s: not a video file (the format is not "
+                            "recognised) (%s)", path, reason);
+      else
+        ret = gv_error_set (GV_EFORMAT, "%s: cannot be opened as a video (%s)", path, reason);
+      goto out;
+    }
+
+  /* Declared sizes are checked before anything is decoded (and so allocated). */
+  for (i = 0; i < (int) src->fmt->nb_streams; i++)
+    {
+      const AVCodecParameters *par = src->fmt->streams[i]->codecpar;
+      if (par->codec_type == AVMEDIA_TYPE_VIDEO && (par->width || par->height) &&
+          gv_dims_refused (src, par->width, par->height))
+        {
+          ret = gv_refuse_dims (src, par->width, par->height, "the declared");
+          goto out;
+        }
+    }
+  if (gv_is_image_demuxer (src->fmt))
+    {
+      ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it is a still image, %s)",
+                          path, src->fmt->iformat->name);
+      goto out;
+    }
+
+  ret = avformat_find_stream_info (src->fmt, NULL);
+  if (ret < 0)
+    {
+      gv_av_reason (ret, reason, sizeof reason);
+      ret = gv_error_set (GV_EFORMAT, "%s: the streams in the file cannot be read (%s)",
+                          path, reason);
+      goto out;
+    }
+
+  for (i = 0; i < (int) src->fmt->nb_streams; i++)
+    {
+      const AVStream *s = src->fmt->streams[i];
+      if (s->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
+        has_audio = 1;
+      if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+        continue;
+      if (s->disposition & AV_DISPOSITION_ATTACHED_PIC)
+        {
+          has_cover = 1;
+          continue;
+        }
+      if (idx < 0)
+        idx = i;
+    }
+  if (idx >= 0)
+    {
+      int best = av_find_best_stream (src->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+      if (best >= 0 && !(src->fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        idx = best;
+    }
+  if (idx < 0)
+    {
+      if (has_audio)
+        ret = gv_error_set (GV_EFORMAT, "%s: not a video file (no video stream found; it "
+                            "holds only audio%s)", path, has_cover ? " and a cover picture" : "");
+      else if (has_cover)
+        ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it holds only a still "
+                            "picture)", path);
+      else
+        ret = gv_error_set (GV_EFORMAT, "%s: not a video file (no video stream found)", path);
+      goto out;
+    }
+  src->stream_index = idx;
+  src->st = src->fmt->streams[idx];
+
+  {
+    const AVCodecParameters *par = src->st->codecpar;
+    const AVPixFmtDescriptor *pd = av_pix_fmt_desc_get ((enum AVPixelFormat) par->format);
+
+    if (gv_is_text_art (src->fmt, par->codec_id))
+      {
+        ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it holds text)", path);
+        goto out;
+      }
+    if (gv_dims_refused (src, par->width, par->height))
+      {
+        if (par->width <= 0 || par->height <= 0)
+          ret = gv_error_set (GV_EFORMAT, "%s: the video stream declares no frame size "
+                              "(damaged or unsupported file)", path);
+        else
+          ret = gv_refuse_dims (src, par->width, par->height, "the declared");
+        goto out;
+      }
+    snprintf (src->info.codec, sizeof src->info.codec, "%s", avcodec_get_name (par->codec_id));
+    snprintf (src->info.pix_fmt, sizeof src->info.pix_fmt, "%s",
+              pd ? pd->name : "unknown");
+    src->info.bit_depth = pd ? pd->comp[0].depth : par->bits_per_raw_sample;
+    src->info.coded_width = par->width;
+    src->info.coded_height = par->height;
+  }
+
+  src->info.rotation = gv_rotation_of (src->st);
+  if (src->info.rotation == 90 || src->info.rotation == 270)
+    {
+      src->info.width = src->info.coded_height;
+      src->info.height = src->info.coded_width;
+    }
+  else
+    {
+      src->info.width = src->info.coded_width;
+      src->info.height = src->info.coded_height;
+    }
+
+  if (src->fmt->duration != AV_NOPTS_VALUE && src->fmt->duration > 0)
+    src->info.duration = (double) src->fmt->duration / AV_TIME_BASE;
+  else if (src->st->duration != AV_NOPTS_VALUE && src->st->duration > 0)
+    src->info.duration = (double) src->st->duration * av_q2d (src->st->time_base);
+  src->info.declared_frames = src->st->nb_frames > 0 ? src->st->nb_frames : 0;
+  if (src->st->avg_frame_rate.num > 0 && src->st->avg_frame_rate.den > 0)
+    src->info.fps = av_q2d (src->st->avg_frame_rate);
+  else if (src->st->r_frame_rate.num > 0 && src->st->r_frame_rate.den > 0)
+    src->info.fps = av_q2d (src->st->r_frame_rate);
+  else if (src->info.declared_frames > 0 && src->info.duration > 0)
+    src->info.fps = (double) src->info.declared_frames / src->info.duration;
+
+  codec = gv_find_decoder (src->st->codecpar->codec_id);
+  if (!codec)
+    {
+      ret = gv_error_set (GV_EUNSUPPORTED, "%s: the video codec %s cannot be decoded "
+                          "(no decoder in this FFmpeg build)", path, src->info.codec);
+      goto out;
+    }
+  src->dec = avcodec_alloc_context3 (codec);
+  src->pkt = av_packet_alloc ();
+  src->frame = av_frame_alloc ();
+  if (!src->dec || !src->pkt || !src->frame)
+    {
+      ret = gv_error_set (GV_ENOMEM, "%s: out of memory", path);
+      goto out;
+    }
+  ret = avcodec_parameters_to_context (src->dec, src->st->codecpar);
+  if (ret < 0)
+    {
+      ret = gv_error_set (GV_EFORMAT, "%s: the video stream parameters are invalid", path);
+      goto out;
+    }
+  src->dec->pkt_timebase = src->st->time_base;
+  src->dec->thread_count = opts && opts->threads > 0 ? opts->threads : 0;
+  src->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  ret = avcodec_open2 (src->dec, codec, NULL);
+  if (ret < 0)
+    {
+      gv_av_reason (ret, reason, sizeof reason);
+      ret = gv_error_set (GV_EFORMAT, "%s: the %s decoder cannot be started (%s)", path,
+                          src->info.codec, reason);
+      goto out;
+    }
+  for (i = 0; i < (int) src->fmt->nb_streams; i++)
+    if (i != idx)
+      src->fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  /* Decode the first frame now: a file that yields nothing fails here, in open. */
+  ret = gv_decode_next (src);
+  if (ret < 0)
+    goto out;
+  if (ret == 0)
+    {
+      if (src->read_error)
+        ret = gv_error_set (GV_EFORMAT, "%s: no frame could be decoded (reading failed: %s)",
+                            path, src->read_error_text);
+      else if (src->stats.decode_errors > 0)
+        ret = gv_error_set (GV_EFORMAT, "%s: no frame could be decoded (%lld packets were "
+                            "rejected by the %s decoder; the data is damaged)", path,
+                            (long long) src->stats.decode_errors, src->info.codec);
+      else
+        ret = gv_error_set (GV_EFORMAT, "%s: no frame could be decoded (the video stream "
+                            "is empty)", path);
+      goto out;
+    }
+  src->primed = 1;
+  *out = src;
+  src = NULL;
+  ret = 0;
+
+out:
+  free (abspath);
+  free (url);
+  gv_frame_source_free (src);
+  return ret;
+}
+
+const GvMediaInfo *
+gv_frame_source_info (const GvFrameSource *src)
+{
+  return src ? &src->info : NULL;
+}
+
+const GvDecodeStats *
+gv_frame_source_stats (const GvFrameSource *src)
+{
+  return src ? &src->stats : NULL;
+}
+
+/* ---- luma ---------------------------------------------------------------------------- */
+
+/* Rotates a gray plane clockwise by rot (90, 180, 270) into dst (tight rows). Blocked so
+ * both sides stay in cache for the transposing angles. */
+static void
+gv_rotate_u8 (const uint8_t *s, int sstride, int w, int h, int rot, uint8_t *d, int dstride)
+{
+  const int B = 32;
+  int bx, by, x, y;
+
+  if (rot == 180)
+    {
+      for (y = 0; y < h; y++)
+        {
+          const uint8_t *sr = s + (size_t) (h - 1 - y) * sstride;
+          uint8_t *dr = d + (size_t) y * dstride;
+          for (x = 0; x < w; x++)
+            dr[x] = sr[w - 1 - x];
+        }
+      return;
+    }
+  /* Output is h wide and w tall. 90: dst(x', y') = src(h-1-x', y'); 270: src(x', w-1-y'). */
+  for (by = 0; by < w; by += B)
+    for (bx = 0; bx < h; bx += B)
+      {
+        int ye = by + B < w ? by + B : w, xe = bx + B < h ? bx + B : h;
+        for (y = by; y < ye; y++)
+          {
+            uint8_t *dr = d + (size_t) y * dstride;
+            if (rot == 90)
+              for (x = bx; x < xe; x++)
+                dr[x] = s[(size_t) (h - 1 - x) * sstride + y];
+            else
+              for (x = bx; x < xe; x++)
+                dr[x] = s[(size_t) x * sstride + (w - 1 - y)];
+          }
+      }
+}
+
+static void
+gv_rotate_rgb (const uint8_t *s, int sstride, int w, int h, int rot, uint8_t *d, size_t dstride)
+{
+  int x, y;
+
+  for (y = 0; y < (rot == 180 ? h : w); y++)
+    {
+      uint8_t *dr = d + (size_t) y * dstride;
+      int ow = rot == 180 ? w : h;
+      for (x = 0; x < ow; x++)
+        {
+          const uint8_t *p;
+          if (rot == 180)
+            p = s + (size_t) (h - 1 - y) * sstride + (size_t) (w - 1 - x) * 3;
+          else if (rot == 90)
+            p = s + (size_t) (h - 1 - x) * sstride + (size_t) y * 3;
+          else
+            p = s + (size_t) x * sstride + (size_t) (w - 1 - y) * 3;
+          dr[3 * x] = p[0];
+          dr[3 * x + 1] = p[1];
+          dr[3 * x + 2] = p[2];
+        }
+    }
+}
+
+static int
+gv_ensure (uint8_t **buf, size_t *cap, size_t need)
+{
+  if (*cap >= need)
+    return 0;
+  av_freep (buf);
+  *cap = 0;
+  *buf = av_malloc (need);
+  if (!*buf)
+    return -1;
+  *cap = need;
+  return 0;
+}
+
+static int
+gv_make_luma (GvFrameSource *src)
+{
+  AVFrame *f = src->frame;
+  const uint8_t *y;
+  int ystride, w = f->width, h = f->height, rot = src->info.rotation;
+
+  if (gv_is_8bit_y_plane ((enum AVPixelFormat) f->format) && f->linesize[0] > 0)
+    {
+      y = f->data[0];
+      ystride = f->linesize[0];
+    }
+  else
+    {
+      uint8_t *dst[4] = { NULL };
+      int dstride[4] = { 0 };
+      /* Rows padded and over-allocated: swscale's SIMD may write past the last pixel. */
+      src->gray_stride = FFALIGN (w, 64) + 64;
+      if (gv_ensure (&src->gray, &src->gray_size, (size_t) src->gray_stride * (h + 1)) < 0)
+        return gv_error_set (GV_ENOMEM, "%s: out of memory converting frame %lld to gray",
+                             src->name, (long long) src->stats.frames_decoded);
+      src->sws = sws_getCachedContext (src->sws, w, h, (enum AVPixelFormat) f->format, w, h,
+                                       AV_PIX_FMT_GRAY8, SWS_BILINEAR, NULL, NULL, NULL);
+      if (!src->sws)
+        return gv_error_set (GV_EUNSUPPORTED, "%s: cannot convert pixel format %s to gray",
+                             src->name, av_get_pix_fmt_name ((enum AVPixelFormat) f->format));
+      dst[0] = src->gray;
+      dstride[0] = src->gray_stride;
+      sws_scale (src->sws, (const uint8_t *const *) f->data, f->linesize, 0, h, dst, dstride);
+      y = src->gray;
+      ystride = src->gray_stride;
+    }
+
+  if (rot == 0)
+    {
+      src->out.luma = gv_image_view ((void *) y, w, h, 1, GV_U8, (size_t) ystride);
+      return 0;
+    }
+  {
+    int ow = rot == 180 ? w : h, oh = rot == 180 ? h : w;
+    if (gv_ensure (&src->rot, &src->rot_size, (size_t) ow * oh) < 0)
+      return gv_error_set (GV_ENOMEM, "%s: out of memory rotating frame %lld", src->name,
+                           (long long) src->stats.frames_decoded);
+    gv_rotate_u8 (y, ystride, w, h, rot, src->rot, ow);
+    src->out.luma = gv_image_view (src->rot, ow, oh, 1, GV_U8, (size_t) ow);
+  }
+  return 0;
+}
+
+/* ---- decoding ------------------------------------------------------------------------ */
+
+static void
+gv_mark_partial (GvFrameSource *src, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__ ((format (printf, 2, 3)))
+#endif
+  ;
+
+static void
+gv_mark_partial (GvFrameSource *src, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (src->stats.partial)
+    return;
+  src->stats.partial = 1;
+  va_start (ap, fmt);
+  vsnprintf (src->stats.partial_reason, sizeof src->stats.partial_reason, fmt, ap);
+  va_end (ap);
+}
+
+/* At the end of the stream: did the file deliver what it promised? */
+static void
+gv_finish (GvFrameSource *src)
+{
+  int64_t n = src->stats.frames_decoded;
+  int64_t declared = src->info.declared_frames;
+
+  if (src->read_error)
+    gv_mark_partial (src, "reading stopped after %lld frames: %s", (long long) n,
+                     src->read_error_text);
+  else if (declared > 0 && src->packets_read < declared)
+    gv_mark_partial (src, "the file ends early: %lld of %lld frames declared by the container "
+                     "are present (truncated file?)", (long long) src->packets_read,
+                     (long long) declared);
+  else if (declared > 0 && n < declared - src->packets_discarded)
+    gv_mark_partial (src, "only %lld of %lld frames declared by the container could be "
+                     "decoded (damaged data)", (long long) n, (long long) declared);
+  else if (src->fmt->nb_streams == 1 && src->info.duration > 0 && n > 0)
+    {
+      /* Containers without a frame count (Matroska, WebM): compare the time reached with
+       * the declared duration, allowing 2.5 frame periods and 2 % for rounding. */
+      double period = src->info.fps > 0 ? 1.0 / src->info.fps : 0.0;
+      double reached = src->last_pts + period;
+      double slack = fmax (2.5 * period, 0.02 * src->info.duration);
+      if (reached + slack < src->info.duration)
+        gv_mark_partial (src, "the file ends early: frames stop at %.2f s of the %.2f s "
+                         "declared (truncated file?)", reached, src->info.duration);
+    }
+}
+
+/* 1: a frame is in src->frame (luma made); 0: end of stream; < 0: error. */
+static int
+gv_receive (GvFrameSource *src)
+{
+  AVFrame *f = src->frame;
+  int64_t ts;
+  double tb = av_q2d (src->st->time_base);
+
+  if (f->width <= 0 || f->height <= 0 || gv_dims_refused (src, f->width, f->height))
+    return gv_refuse_dims (src, f->width, f->height, "a decoded");
+  if (src->stats.frames_decoded == 0)
+    {
+      src->first_w = f->width;
+      src->first_h = f->height;
+    }
+  else if (f->width != src->first_w || f->height != src->first_h)
+    {
+      gv_mark_partial (src, "the frame size changes from %dx%d to %dx%d at frame %lld, which "
+                       "is not supported", src->first_w, src->first_h, f->width, f->height,
+                       (long long) src->stats.frames_decoded);
+      av_frame_unref (f);
+      return 0;
+    }
+  if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)
+    src->stats.decode_errors++;
+
+  /* Exact presentation times relative to the first frame; a missing or non-increasing
+   * timestamp (broken muxing) becomes one nominal frame period after the previous frame. */
+  ts = f->best_effort_timestamp;
+  if (ts == AV_NOPTS_VALUE)
+    ts = f->pts;
+  if (ts != AV_NOPTS_VALUE && src->first_ts == AV_NOPTS_VALUE)
+    src->first_ts = ts;
+  if (src->stats.frames_decoded == 0)
+    src->out.pts = 0.0;
+  else
+    {
+      double period = src->info.fps > 0 ? 1.0 / src->info.fps : 1.0 / 30.0;
+      if (ts == AV_NOPTS_VALUE || src->last_ts == AV_NOPTS_VALUE || ts <= src->last_ts)
+        src->out.pts = src->last_pts + period;
+      else
+        src->out.pts = (double) (ts - src->first_ts) * tb;
+      if (src->out.pts <= src->last_pts)
+        src->out.pts = src->last_pts + period;
+    }
+  if (ts != AV_NOPTS_VALUE && (src->last_ts == AV_NOPTS_VALUE || ts > src->last_ts))
+    src->last_ts = ts;
+  src->last_pts = src->out.pts;
+  src->out.index = (int) src->stats.frames_decoded;
+  src->stats.frames_decoded++;
+  return gv_make_luma (src) < 0 ? gv_error_code () : 1;
+}
+
+static int
+gv_decode_next (GvFrameSource *src)
+{
+  char reason[64];
+  int ret;
+
+  for (;;)
+    {
+      if (src->decoding_done)
+        return 0;
+      av_frame_unref (src->frame);
+      ret = avcodec_receive_frame (src->dec, src->frame);
+      if (ret == 0)
+        {
+          src->consecutive_errors = 0;
+          ret = gv_receive (src);
+          if (ret == 0)
+            {
+              src->decoding_done = 1;
+              gv_finish (src);
+            }
+          return ret;
+        }
+      if (ret == AVERROR_EOF)
+        {
+          src->decoding_done = 1;
+          gv_finish (src);
+          return 0;
+        }
+      if (ret == AVERROR (ENOMEM))
+        return gv_error_set (GV_ENOMEM, "%s: out of memory while decoding", src->name);
+      if (ret != AVERROR (EAGAIN))
+        {
+          src->stats.decode_errors++;
+          if (++src->consecutive_errors > GV_MAX_CONSECUTIVE_ERRORS)
+            {
+              src->decoding_done = 1;
+              gv_mark_partial (src, "the decoder gave up after %d errors in a row",
+                               GV_MAX_CONSECUTIVE_ERRORS);
+              return 0;
+            }
+          if (!src->eof_sent)
+            continue; /* the decoder reported a failed frame; ask again */
+          /* Draining: errors after EOF end the stream. */
+          src->decoding_done = 1;
+          gv_finish (src);
+          return 0;
+        }
+
+      /* The decoder wants input. */
+      if (src->eof_sent)
+        {
+          src->decoding_done = 1;
+          gv_finish (src);
+          return 0;
+        }
+      ret = av_read_frame (src->fmt, src->pkt);
+      if (ret < 0)
+        {
+          if (ret != AVERROR_EOF && !(src->fmt->pb && avio_feof (src->fmt->pb) && ret == AVERROR_INVALIDDATA))
+            {
+              src->read_error = 1;
+              gv_av_reason (ret, reason, sizeof reason);
+              snprintf (src->read_error_text, sizeof src->read_error_text,
+                        "the container data is unreadable (%s)", reason);
+            }
+          else if (ret != AVERROR_EOF)
+            {
+              src->read_error = 1;
+              snprintf (src->read_error_text, sizeof src->read_error_text,
+                        "the file ends in the middle of the data (truncated file?)");
+            }
+          avcodec_send_packet (src->dec, NULL);
+          src->eof_sent = 1;
+          continue;
+        }
+      if (src->pkt->stream_index != src->stream_index)
+        {
+          av_packet_unref (src->pkt);
+          continue;
+        }
+      src->packets_read++;
+      if (src->pkt->flags & AV_PKT_FLAG_DISCARD)
+        src->packets_discarded++;
+      if (src->pkt->flags & AV_PKT_FLAG_CORRUPT)
+        src->stats.decode_errors++;
+      ret = avcodec_send_packet (src->dec, src->pkt);
+      av_packet_unref (src->pkt);
+      if (ret == AVERROR (ENOMEM))
+        return gv_error_set (GV_ENOMEM, "%s: out of memory while decoding", src->name);
+      if (ret < 0 && ret != AVERROR (EAGAIN) && ret != AVERROR_EOF)
+        {
+          src->stats.decode_errors++;
+          if (++src->consecutive_errors > GV_MAX_CONSECUTIVE_ERRORS)
+            {
+              src->decoding_done = 1;
+              gv_mark_partial (src, "the decoder gave up after %d errors in a row",
+                               GV_MAX_CONSECUTIVE_ERRORS);
+              return 0;
+            }
+        }
+    }
+}
+
+int
+gv_frame_source_next (GvFrameSource *src, const GvFrame **frame)
+{
+  int ret;
+
+  if (frame)
+    *frame = NULL;
+  if (!src || !frame)
+    return gv_error_set (GV_EINVAL, "gv_frame_source_next: invalid argument");
+  if (src->primed)
+    {
+      src->primed = 0;
+      src->have_current = 1;
+      *frame = &src->out;
+      return 1;
+    }
+  src->have_current = 0;
+  ret = gv_decode_next (src);
+  if (ret == 1)
+    {
+      src->have_current = 1;
+      *frame = &src->out;
+    }
+  else if (ret == 0 && src->stats.frames_decoded == 0)
+    return gv_error_set (GV_EFORMAT, "%s: no frame could be decoded", src->name);
+  return ret;
+}
+
+/* ---- kept frames --------------------------------------------------------------------- */
+
+GvKeptFrame *
+gv_frame_source_keep (GvFrameSource *src)
+{
+  GvKeptFrame *kf;
+
+  if (!src || !src->have_current)
+    {
+      gv_error_set (GV_EINVAL, "%s: no current frame to keep",
+                    src ? src->name : "(no source)");
+      return NULL;
+    }
+  kf = calloc (1, sizeof *kf);
+  if (!kf)
+    goto oom;
+  kf->frame = av_frame_clone (src->frame);
+  kf->name = strdup (src->name);
+  if (!kf->frame || !kf->name)
+    goto oom;
+  kf->rotation = src->info.rotation;
+  kf->index = src->out.index;
+  kf->pts = src->out.pts;
+  return kf;
+
+oom:
+  gv_kept_frame_free (kf);
+  gv_error_set (GV_ENOMEM, "%s: out of memory keeping frame %d", src->name, src->out.index);
+  return NULL;
+}
+
+static int
+gv_sws_colorspace (const AVFrame *f)
+{
+  switch (f->colorspace)
+    {
+    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
+    case AVCOL_SPC_FCC: return SWS_CS_FCC;
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M: return SWS_CS_ITU601;
+    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+    default:
+      /* Unspecified: the usual convention, BT.709 for HD and larger, BT.601 below. */
+      return f->height >= 720 ? SWS_CS_ITU709 : SWS_CS_ITU601;
+    }
+}
+
+static int
+gv_full_range (const AVFrame *f)
+{
+  switch ((enum AVPixelFormat) f->format)
+    {
+    case AV_PIX_FMT_YUVJ420P:
+    case AV_PIX_FMT_YUVJ422P:
+    case AV_PIX_FMT_YUVJ444P:
+    case AV_PIX_FMT_YUVJ440P:
+    case AV_PIX_FMT_YUVJ411P:
+      return 1;
+    default:
+      return f->color_range == AVCOL_RANGE_JPEG;
+    }
+}
+
+GvImage *
+gv_kept_frame_to_rgb (const GvKeptFrame *kf)
+{
+  const AVFrame *f;
+  struct SwsContext *sws = NULL;
+  uint8_t *buf = NULL;
+  uint8_t *dst[4] = { NULL };
+  int dstride[4] = { 0 };
+  GvImage *img = NULL;
+  int w, h, stride, y, ow, oh;
+  const AVPixFmtDescriptor *d;
+
+  if (!kf || !kf->frame)
+    {
+      gv_error_set (GV_EINVAL, "gv_kept_frame_to_rgb: no frame");
+      return NULL;
+    }
+  f = kf->frame;
+  w = f->width;
+  h = f->height;
+  ow = kf->rotation == 90 || kf->rotation == 270 ? h : w;
+  oh = kf->rotation == 90 || kf->rotation == 270 ? w : h;
+  sws = sws_getContext (w, h, (enum AVPixelFormat) f->format, w, h, AV_PIX_FMT_RGB24,
+                        SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, NULL, NULL, NULL);
+  if (!sws)
+    {
+      gv_error_set (GV_EUNSUPPORTED, "%s: cannot convert frame %d (%s) to RGB", kf->name,
+                    kf->index, av_get_pix_fmt_name ((enum AVPixelFormat) f->format));
+      return NULL;
+    }
+  d = av_pix_fmt_desc_get ((enum AVPixelFormat) f->format);
+  if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB) && !(d->flags & AV_PIX_FMT_FLAG_PAL))
+    {
+      const int *coef = sws_getCoefficients (gv_sws_colorspace (f));
+      sws_setColorspaceDetails (sws, coef, gv_full_range (f), sws_getCoefficients (SWS_CS_DEFAULT),
+                                1, 0, 1 << 16, 1 << 16);
+    }
+  stride = FFALIGN (w * 3, 64) + 64;
+  buf = av_malloc ((size_t) stride * (h + 1));
+  img = gv_image_new (ow, oh, 3, GV_U8);
+  if (!buf || !img)
+    {
+      gv_error_set (GV_ENOMEM, "%s: out of memory converting frame %d to RGB", kf->name,
+                      kf->index);
+      gv_image_free (img);
+      img = NULL;
+      goto out;
+    }
+  dst[0] = buf;
+  dstride[0] = stride;
+  sws_scale (sws, (const uint8_t *const *) f->data, f->linesize, 0, h, dst, dstride);
+  if (kf->rotation == 0)
+    for (y = 0; y < h; y++)
+      memcpy (gv_image_row_u8 (img, y), buf + (size_t) y * stride, (size_t) w * 3);
+  else
+    gv_rotate_rgb (buf, stride, w, h, kf->rotation, img->data, img->stride);
+
+out:
+  av_free (buf);
+  sws_freeContext (sws);
+  return img;
+}
+
+int
+gv_kept_frame_index (const GvKeptFrame *kf)
+{
+  return kf ? kf->index : -1;
+}
+
+double
+gv_kept_frame_pts (const GvKeptFrame *kf)
+{
+  return kf ? kf->pts : 0.0;
+}
+
+void
+gv_kept_frame_free (GvKeptFrame *kf)
+{
+  if (!kf)
+    return;
+  av_frame_free (&kf->frame);
+  free (kf->name);
+  free (kf);
+}
+
+void
+gv_frame_source_free (GvFrameSource *src)
+{
+  if (!src)
+    return;
+  av_frame_free (&src->frame);
+  av_packet_free (&src->pkt);
+  avcodec_free_context (&src->dec);
+  avformat_close_input (&src->fmt);
+  sws_freeContext (src->sws);
+  av_freep (&src->gray);
+  av_freep (&src->rot);
+  free (src->info.path);
+  free (src->name);
+  free (src);
+}

@@ -1,0 +1,2 @@
+/* gv-png.c: placeholder until its implementation lands. */
+typedef int gv_placeholder_gv_png;

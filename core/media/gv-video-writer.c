@@ -1,0 +1,2 @@
+/* gv-video-writer.c: placeholder until its implementation lands. */
+typedef int gv_placeholder_gv_video_writer;

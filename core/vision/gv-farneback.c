@@ -1,0 +1,2 @@
+/* gv-farneback.c: placeholder until its implementation lands. */
+typedef int gv_placeholder_gv_farneback;

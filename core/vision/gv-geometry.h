@@ -1,0 +1,46 @@
+/* gv-geometry.h: the comic cover's four corners in a frame, homographies and the perspective
+ * warp to the canonical cover. Owner of the implementation: gv-geometry.c, gv-cover.c. */
+#pragma once
+
+#include "gv-image.h"
+#include "gv-params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Corners in frame pixels (pixel centres at integer coordinates), order TL, TR, BR, BL as the
+ * cover is seen upright. */
+typedef struct {
+  double x[4], y[4];
+} GvQuad;
+
+typedef struct {
+  int found;             /* 1 when a cover was found */
+  GvQuad quad;           /* valid when found */
+  double confidence;     /* 0..1 */
+  int touches_border;    /* 1 when the cover is partly out of the frame */
+  char reason[160];      /* when not found: why, in plain words */
+} GvCoverDetection;
+
+/* Finds the cover in a gray U8 frame (any size; works internally on a reduced copy, then refines
+ * the corners to sub-pixel at full resolution). Always fills out; returns GV_OK when found,
+ * GV_ENOTFOUND (reason in out->reason) when not, other codes on error. */
+int gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
+                     GvCoverDetection *out);
+
+/* H (row-major 3x3) maps points of src[] onto dst[] (4 points each, x then y). GV_EINVAL when
+ * degenerate. */
+int gv_homography_from_points (const double src[8], const double dst[8], double H[9]);
+/* The homography mapping canonical cover pixels (0..w-1, 0..h-1) to frame pixels of quad. */
+int gv_homography_cover_to_frame (const GvQuad *quad, int cover_w, int cover_h, double H[9]);
+void gv_homography_apply (const double H[9], double x, double y, double *ox, double *oy);
+int gv_homography_invert (const double H[9], double Hinv[9]);
+
+/* dst(x, y) = src(H (x, y)) with bilinear sampling; outside src gives 0. src and dst U8 with the
+ * same channel count; dst preallocated with the wanted size. */
+int gv_warp_perspective (const GvImage *src, const double H[9], GvImage *dst, int nthreads);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,333 @@
+/* gv-pipeline.c: stages 1 to 3 over one sequential pass of the frames.
+ * RGB is only made for golden frames: during the pass the feed keeps references to the
+ * sharpest candidates, at most gv_golden_keep_bound() of them. That bound is exact: a frame
+ * the greedy selection picks has at most (max_golden - 1) sharper picks before it, and every
+ * sharper candidate it skipped lies within min_gap of one of them, so it ranks within the
+ * max_golden * (2 * min_gap + 1) sharpest candidates. */
+#include "gv-pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gv-error.h"
+#include "gv-threads.h"
+
+double
+gv_monotonic_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct {
+  int rec;        /* index into frames */
+  double sharpness;
+  void *handle;
+} GvKept;
+
+typedef struct {
+  const GvFrameFeed *feed;
+  GvKept *kept;
+  int n_kept, cap;
+  int limit_hit;
+} GvKeepSet;
+
+static void
+keep_offer (GvKeepSet *ks, int rec, double sharpness, void *handle)
+{
+  int worst = -1;
+
+  if (!handle)
+    return;
+  if (ks->n_kept < ks->cap)
+    {
+      ks->kept[ks->n_kept++] = (GvKept) { rec, sharpness, handle };
+      return;
+    }
+  /* Full: replace the least sharp (latest on ties) when the new one is sharper. */
+  for (int i = 0; i < ks->n_kept; i++)
+    if (worst < 0 || ks->kept[i].sharpness < ks->kept[worst].sharpness
+        || (ks->kept[i].sharpness == ks->kept[worst].sharpness && ks->kept[i].rec > ks->kept[worst].rec))
+      worst = i;
+  ks->limit_hit = 1;
+  if (sharpness > ks->kept[worst].sharpness)
+    {
+      ks->feed->release (ks->feed->ud, ks->kept[worst].handle);
+      ks->kept[worst] = (GvKept) { rec, sharpness, handle };
+    }
+  else
+    ks->feed->release (ks->feed->ud, handle);
+}
+
+/* Decides frame r's gate once its neighbours' flows are known. */
+static void
+gate_frame (GvFrameRecord *f)
+{
+  int back = f->motion >= 0, fwd = f->motion_next >= 0;
+
+  f->measured = back || fwd;
+  if (back && fwd)
+    f->motion_gate = f->motion > f->motion_next ? f->motion : f->motion_next;
+  else if (back)
+    f->motion_gate = f->motion;
+  else if (fwd)
+    f->motion_gate = f->motion_next;
+  else
+    f->motion_gate = -1.0;
+}
+
+static void
+add_stage (GvResult *r, const char *name, double s)
+{
+  if (r->n_stages < GV_STAGE_MAX)
+    r->stages[r->n_stages++] = (GvStageTime) { name, s };
+}
+
+void
+gv_result_free (GvResult *r)
+{
+  if (!r)
+    return;
+  for (int i = 0; i < r->n_golden; i++)
+    {
+      gv_image_free (r->golden[i].rgb);
+      gv_image_free (r->golden[i].warped);
+    }
+  free (r->golden);
+  free (r->frames);
+  free (r);
+}
+
+int
+gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
+                 const GvProgress *progress, GvResult **out)
+{
+  GvResult *r = NULL;
+  GvKeepSet ks = { feed, NULL, 0, 0, 0 };
+  void *pending = NULL;
+  int cap = 0, rc = GV_OK, threads;
+  int *picks = NULL;
+  double t0 = gv_monotonic_seconds (), t1, t2;
+
+  *out = NULL;
+  if ((rc = gv_params_validate (p)))
+    return rc;
+  threads = p->threads > 0 ? p->threads : gv_threads_default ();
+  r = calloc (1, sizeof *r);
+  if (!r)
+    return gv_error_set (GV_ENOMEM, "out of memory");
+  r->params = *p;
+  snprintf (r->backend, sizeof r->backend, "%s", be->ops->name);
+  snprintf (r->device, sizeof r->device, "%s", be->device);
+  ks.cap = gv_golden_keep_bound (p);
+  ks.kept = calloc ((size_t) ks.cap, sizeof (GvKept));
+  if (!ks.kept)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  be->ops->reset (be);
+
+  /* Stage 1: frame analysis. */
+  for (;;)
+    {
+      GvImage luma;
+      GvFrameMetrics m;
+      GvFrameRecord *f;
+      GvQuad roi;
+      int index = 0, have_roi = 0;
+      double pts = 0, td = gv_monotonic_seconds ();
+
+      if (progress && progress->cancelled && progress->cancelled (progress->ud))
+        {
+          rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
+          goto out;
+        }
+      rc = feed->next (feed->ud, &luma, &index, &pts);
+      r->decode_seconds += gv_monotonic_seconds () - td;
+      if (rc < 0)
+        goto out;
+      if (rc == 0)
+        break;
+      rc = GV_OK;
+      if (r->n_frames == cap)
+        {
+          int ncap = cap ? cap * 2 : 256;
+          GvFrameRecord *nf = realloc (r->frames, sizeof *nf * (size_t) ncap);
+          if (!nf)
+            {
+              rc = gv_error_set (GV_ENOMEM, "out of memory after %d frames", r->n_frames);
+              goto out;
+            }
+          r->frames = nf;
+          cap = ncap;
+        }
+      if ((rc = be->ops->load (be, &luma)))
+        goto out;
+      f = &r->frames[r->n_frames];
+      memset (f, 0, sizeof *f);
+      f->index = index;
+      f->pts = pts;
+      f->motion_next = -1.0;
+      if (p->cover_roi)
+        {
+          const GvImage *small = be->ops->analysis_image (be);
+          GvCoverDetection det;
+          if (small && gv_cover_detect (small, &p->cover, threads, &det) == GV_OK && det.found)
+            {
+              GvQuad full;
+              gv_quad_scale (&det.quad, (double) luma.width / small->width,
+                             (double) luma.height / small->height, &full);
+              f->cover_found = 1;
+              f->cover = full;
+              /* Measure inside the cover, away from its border with the table. */
+              gv_quad_shrink (&full, 0.04, &roi);
+              have_roi = 1;
+            }
+        }
+      if ((rc = be->ops->measure (be, have_roi ? &roi : NULL, &m)))
+        goto out;
+      r->analysis_width = be->ops->analysis_image (be)->width;
+      r->analysis_height = be->ops->analysis_image (be)->height;
+      f->sharpness = m.sharpness;
+      f->sharpness_frame = m.sharpness_frame;
+      f->motion = m.motion;
+      f->motion_frame = m.motion_frame;
+      r->n_frames++;
+      if (r->n_frames >= 2)
+        {
+          GvFrameRecord *pf = &r->frames[r->n_frames - 2];
+          pf->motion_next = m.motion;
+          if (r->n_frames == 2)
+            pf->motion_frame = m.motion_frame; /* frame 0: the flow to frame 1 */
+          gate_frame (pf);
+          if (pf->measured && pf->motion_gate <= p->motion_gate)
+            keep_offer (&ks, r->n_frames - 2, pf->sharpness, pending);
+          else if (pending)
+            feed->release (feed->ud, pending);
+          pending = NULL;
+        }
+      pending = feed->keep (feed->ud);
+      if (progress && progress->progress && (r->n_frames & 7) == 0)
+        progress->progress (progress->ud, "frame_analysis",
+                            feed->frames_hint > 0 ? (double) r->n_frames / feed->frames_hint : -1.0);
+    }
+  if (r->n_frames > 0)
+    {
+      GvFrameRecord *lf = &r->frames[r->n_frames - 1];
+      gate_frame (lf);
+      if (lf->measured && lf->motion_gate <= p->motion_gate)
+        keep_offer (&ks, r->n_frames - 1, lf->sharpness, pending);
+      else if (pending)
+        feed->release (feed->ud, pending);
+      pending = NULL;
+    }
+  if (r->n_frames == 0)
+    {
+      rc = gv_error_set (GV_EFORMAT, "no frame to analyse");
+      goto out;
+    }
+  r->kept_limit_hit = ks.limit_hit;
+  t1 = gv_monotonic_seconds ();
+  add_stage (r, "frame_analysis", t1 - t0);
+  if (progress && progress->progress)
+    progress->progress (progress->ud, "frame_analysis", 1.0);
+
+  /* Stage 2: golden frames. */
+  picks = malloc (sizeof (int) * (size_t) p->max_golden);
+  r->golden = calloc ((size_t) p->max_golden, sizeof (GvGolden));
+  if (!picks || !r->golden)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  int np = gv_golden_select (r->frames, r->n_frames, p, picks);
+  for (int i = 0; i < r->n_frames; i++)
+    r->n_candidates += r->frames[i].candidate;
+  for (int k = 0; k < np; k++)
+    {
+      GvGolden *g = &r->golden[r->n_golden];
+      void *h = NULL;
+      for (int j = 0; j < ks.n_kept; j++)
+        if (ks.kept[j].rec == picks[k])
+          h = ks.kept[j].handle;
+      if (!h)
+        continue; /* only when the retention bound was cut; reported by kept_limit_hit */
+      g->frame_index = r->frames[picks[k]].index;
+      g->pts = r->frames[picks[k]].pts;
+      g->sharpness = r->frames[picks[k]].sharpness;
+      g->motion = r->frames[picks[k]].motion_gate;
+      g->rgb = feed->to_rgb (feed->ud, h);
+      if (!g->rgb)
+        {
+          rc = gv_error_code () ? gv_error_code () : GV_ENOMEM;
+          goto out;
+        }
+      r->n_golden++;
+    }
+  t2 = gv_monotonic_seconds ();
+  add_stage (r, "golden_frames", t2 - t1);
+  if (progress && progress->progress)
+    progress->progress (progress->ud, "golden_frames", 1.0);
+
+  /* Stage 3: cover geometry and warp. */
+  for (int k = 0; k < r->n_golden; k++)
+    {
+      GvGolden *g = &r->golden[k];
+      GvImage *gray;
+      double H[9];
+
+      if (progress && progress->cancelled && progress->cancelled (progress->ud))
+        {
+          rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
+          goto out;
+        }
+      gray = gv_image_new (g->rgb->width, g->rgb->height, 1, GV_U8);
+      if (!gray)
+        {
+          rc = gv_error_code ();
+          goto out;
+        }
+      gv_image_rgb_to_gray (g->rgb, gray);
+      rc = gv_cover_detect (gray, &p->cover, threads, &g->cover);
+      gv_image_free (gray);
+      if (rc != GV_OK && rc != GV_ENOTFOUND)
+        goto out;
+      rc = GV_OK;
+      if (g->cover.found
+          && gv_homography_cover_to_frame (&g->cover.quad, p->cover.out_width,
+                                           p->cover.out_height, H) == GV_OK)
+        {
+          g->warped = gv_image_new (p->cover.out_width, p->cover.out_height, 3, GV_U8);
+          if (!g->warped)
+            {
+              rc = gv_error_code ();
+              goto out;
+            }
+          if ((rc = be->ops->warp (be, g->rgb, H, g->warped)))
+            goto out;
+        }
+      if (progress && progress->progress)
+        progress->progress (progress->ud, "cover_geometry", (double) (k + 1) / r->n_golden);
+    }
+  add_stage (r, "cover_geometry", gv_monotonic_seconds () - t2);
+  r->total_seconds = gv_monotonic_seconds () - t0;
+
+out:
+  if (pending)
+    feed->release (feed->ud, pending);
+  for (int j = 0; j < ks.n_kept; j++)
+    feed->release (feed->ud, ks.kept[j].handle);
+  free (ks.kept);
+  free (picks);
+  if (rc < 0)
+    {
+      gv_result_free (r);
+      return rc;
+    }
+  *out = r;
+  return GV_OK;
+}

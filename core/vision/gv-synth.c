@@ -1,0 +1,2 @@
+/* gv-synth.c: placeholder until its implementation lands. */
+typedef int gv_placeholder_gv_synth;
