@@ -8,11 +8,16 @@
  * 8-bit YUV luma is a view on the decoder's Y plane, other formats go through swscale.
  * Mid-stream damage is counted (GvDecodeStats.decode_errors) and a stream that ends early
  * (truncated or unreadable data) is marked partial with a reason: never a silent success. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* realpath, O_CLOEXEC, S_ISSOCK, mkfifo with plain -std=c17 */
+#endif
 #include "gv-media.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +68,10 @@ struct GvFrameSource {
   int read_error;
   char read_error_text[128];
 
+  atomic_int logged_errors;   /* error lines the decoder logged (see gv_log_hook) */
+  int seen_logged_errors;
+  int registered;
+
   int64_t first_ts;
   int64_t last_ts;
   double last_pts;
@@ -84,6 +93,61 @@ gv_av_reason (int err, char *buf, size_t size)
 {
   if (av_strerror (err, buf, size) < 0)
     snprintf (buf, size, "error %d", err);
+}
+
+/* ---- concealed damage ----------------------------------------------------------------
+ * FFmpeg 5.1 loses FF_DECODE_ERROR_CONCEALMENT_ACTIVE on frame-threaded H.264, so damage the
+ * decoder hides is seen only in its log. A process-wide av_log callback (installed once,
+ * forwarding everything to av_log_default_callback) counts error lines from the codec
+ * contexts of live sources, found through AVCodecContext.opaque (copied to frame-thread
+ * contexts) in a registry; gv_receive turns "errors logged since the last frame" into one
+ * decode error per affected frame. */
+
+#define GV_MAX_SOURCES 64
+static pthread_mutex_t gv_reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static GvFrameSource *gv_reg[GV_MAX_SOURCES];
+static pthread_once_t gv_log_once = PTHREAD_ONCE_INIT;
+
+static void
+gv_log_hook (void *avcl, int level, const char *fmt, va_list vl)
+{
+  if (avcl && level <= AV_LOG_ERROR && *(const AVClass *const *) avcl == avcodec_get_class ())
+    {
+      const void *op = ((const AVCodecContext *) avcl)->opaque;
+      int i;
+      if (op)
+        {
+          pthread_mutex_lock (&gv_reg_lock);
+          for (i = 0; i < GV_MAX_SOURCES; i++)
+            if (gv_reg[i] && (const void *) gv_reg[i] == op)
+              atomic_fetch_add (&gv_reg[i]->logged_errors, 1);
+          pthread_mutex_unlock (&gv_reg_lock);
+        }
+    }
+  av_log_default_callback (avcl, level, fmt, vl);
+}
+
+static void
+gv_log_install (void)
+{
+  av_log_set_callback (gv_log_hook);
+}
+
+static void
+gv_register (GvFrameSource *src, int on)
+{
+  int i;
+
+  pthread_once (&gv_log_once, gv_log_install);
+  pthread_mutex_lock (&gv_reg_lock);
+  for (i = 0; i < GV_MAX_SOURCES; i++)
+    if (on ? gv_reg[i] == NULL : gv_reg[i] == src)
+      {
+        gv_reg[i] = on ? src : NULL;
+        src->registered = on;
+        break;
+      }
+  pthread_mutex_unlock (&gv_reg_lock);
 }
 
 /* ---- checks before FFmpeg sees the file ---------------------------------------------- */
@@ -298,8 +362,8 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
   GvFrameSource *src = NULL;
   struct stat sb;
   char *abspath = NULL, *url = NULL;
-  uint8_t head[4096];
-  size_t head_n = sizeof head;
+  uint8_t head[4097];
+  size_t head_n = sizeof head - 1;
   AVDictionary *dict = NULL;
   const AVCodec *codec = NULL;
   const char *still;
@@ -321,6 +385,7 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
   ret = gv_sniff (path, abspath, head, &head_n);
   if (ret < 0)
     goto out;
+  head[head_n] = 0;
 
   src = calloc (1, sizeof *src);
   if (!src)
@@ -351,7 +416,29 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
                           "record a video of the comic instead)", path, still);
       goto out;
     }
-  if (gv_looks_like_text (head, head_n) && !(head_n >= 10 && memcmp (head, "YUV4MPEG2 ", 10) == 0))
+  if (head_n >= 10 && memcmp (head, "YUV4MPEG2 ", 10) == 0)
+    {
+      /* Raw YUV streams declare their size in a text header: check it before the demuxer
+       * sizes its packets from it. */
+      int w = 0, h = 0;
+      size_t k;
+      for (k = 9; k + 1 < head_n && head[k] != '\n'; k++)
+        if (head[k] == ' ' && (head[k + 1] == 'W' || head[k + 1] == 'H'))
+          {
+            long v = strtol ((const char *) head + k + 2, NULL, 10);
+            v = v < 0 ? 0 : v > INT_MAX ? INT_MAX : v;
+            if (head[k + 1] == 'W')
+              w = (int) v;
+            else
+              h = (int) v;
+          }
+      if (gv_dims_refused (src, w, h))
+        {
+          ret = gv_refuse_dims (src, w, h, "the declared");
+          goto out;
+        }
+    }
+  else if (gv_looks_like_text (head, head_n))
     {
       ret = gv_error_set (GV_EFORMAT, "%s: not a video file (it holds text)", path);
       goto out;
@@ -525,6 +612,8 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
   src->dec->pkt_timebase = src->st->time_base;
   src->dec->thread_count = opts && opts->threads > 0 ? opts->threads : 0;
   src->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  src->dec->opaque = src;
+  gv_register (src, 1);
   ret = avcodec_open2 (src->dec, codec, NULL);
   if (ret < 0)
     {
@@ -657,6 +746,54 @@ gv_ensure (uint8_t **buf, size_t *cap, size_t need)
   return 0;
 }
 
+/* Formats whose first component is luma stored as 8..16-bit samples (planar, semi-planar,
+ * packed YUYV, P010...): the Y extracted directly keeps the coded (usually limited) range,
+ * as the 8-bit view does; swscale's GRAY8 would expand it to full range. */
+static int
+gv_is_direct_y (enum AVPixelFormat f)
+{
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get (f);
+
+  if (!d || d->nb_components < 1)
+    return 0;
+  if (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL |
+                  AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_FLOAT | AV_PIX_FMT_FLAG_BAYER))
+    return 0;
+  if (d->comp[0].depth < 8 || d->comp[0].depth > 16)
+    return 0;
+  if (d->comp[0].depth == 8 && d->comp[0].shift == 0)
+    return d->comp[0].step >= 1;
+  return d->comp[0].step >= 2 && d->comp[0].shift + d->comp[0].depth <= 16;
+}
+
+static void
+gv_extract_y (const AVFrame *f, uint8_t *dst, int dstride)
+{
+  const AVPixFmtDescriptor *d = av_pix_fmt_desc_get ((enum AVPixelFormat) f->format);
+  const AVComponentDescriptor *c = &d->comp[0];
+  int be = (d->flags & AV_PIX_FMT_FLAG_BE) != 0;
+  int down = c->depth - 8, x, y;
+  unsigned maxv = (1u << c->depth) - 1, round = down > 0 ? 1u << (down - 1) : 0;
+
+  for (y = 0; y < f->height; y++)
+    {
+      const uint8_t *row = f->data[c->plane] + (ptrdiff_t) y * f->linesize[c->plane] + c->offset;
+      uint8_t *o = dst + (size_t) y * dstride;
+      if (c->depth == 8 && c->shift == 0)
+        for (x = 0; x < f->width; x++)
+          o[x] = row[(size_t) x * c->step];
+      else
+        for (x = 0; x < f->width; x++)
+          {
+            const uint8_t *p = row + (size_t) x * c->step;
+            unsigned v = be ? ((unsigned) p[0] << 8 | p[1]) : ((unsigned) p[1] << 8 | p[0]);
+            v = (v >> c->shift) & maxv;
+            v = (v + round) >> down;
+            o[x] = (uint8_t) (v > 255 ? 255 : v);
+          }
+    }
+}
+
 static int
 gv_make_luma (GvFrameSource *src)
 {
@@ -678,6 +815,11 @@ gv_make_luma (GvFrameSource *src)
       if (gv_ensure (&src->gray, &src->gray_size, (size_t) src->gray_stride * (h + 1)) < 0)
         return gv_error_set (GV_ENOMEM, "%s: out of memory converting frame %lld to gray",
                              src->name, (long long) src->stats.frames_decoded);
+      if (gv_is_direct_y ((enum AVPixelFormat) f->format))
+        {
+          gv_extract_y (f, src->gray, src->gray_stride);
+          goto have_gray;
+        }
       src->sws = sws_getCachedContext (src->sws, w, h, (enum AVPixelFormat) f->format, w, h,
                                        AV_PIX_FMT_GRAY8, SWS_BILINEAR, NULL, NULL, NULL);
       if (!src->sws)
@@ -686,6 +828,7 @@ gv_make_luma (GvFrameSource *src)
       dst[0] = src->gray;
       dstride[0] = src->gray_stride;
       sws_scale (src->sws, (const uint8_t *const *) f->data, f->linesize, 0, h, dst, dstride);
+    have_gray:
       y = src->gray;
       ystride = src->gray_stride;
     }
@@ -734,6 +877,14 @@ gv_finish (GvFrameSource *src)
 {
   int64_t n = src->stats.frames_decoded;
   int64_t declared = src->info.declared_frames;
+  int logged = atomic_load (&src->logged_errors);
+
+  /* Errors logged after the last frame came out (frame threads report late). */
+  if (logged != src->seen_logged_errors)
+    {
+      src->stats.decode_errors++;
+      src->seen_logged_errors = logged;
+    }
 
   if (src->read_error)
     gv_mark_partial (src, "reading stopped after %lld frames: %s", (long long) n,
@@ -781,8 +932,13 @@ gv_receive (GvFrameSource *src)
       av_frame_unref (f);
       return 0;
     }
-  if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags)
-    src->stats.decode_errors++;
+  {
+    int logged = atomic_load (&src->logged_errors);
+    if ((f->flags & AV_FRAME_FLAG_CORRUPT) || f->decode_error_flags ||
+        logged != src->seen_logged_errors)
+      src->stats.decode_errors++;
+    src->seen_logged_errors = logged;
+  }
 
   /* Exact presentation times relative to the first frame; a missing or non-increasing
    * timestamp (broken muxing) becomes one nominal frame period after the previous frame. */
@@ -1100,7 +1256,9 @@ gv_frame_source_free (GvFrameSource *src)
     return;
   av_frame_free (&src->frame);
   av_packet_free (&src->pkt);
-  avcodec_free_context (&src->dec);
+  avcodec_free_context (&src->dec); /* joins the decoder threads: no more logging */
+  if (src->registered)
+    gv_register (src, 0);
   avformat_close_input (&src->fmt);
   sws_freeContext (src->sws);
   av_freep (&src->gray);

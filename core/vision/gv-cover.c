@@ -43,14 +43,20 @@
 /* Candidate lines kept per orientation class (near-horizontal, near-vertical). */
 #define GV_MAX_CLASS_LINES 32
 #define GV_MAX_PEAKS 160
+/* Clutter is counted 2..GV_CLUTTER_FAR reduced px outside a side (6..30 px at 1080p): far
+ * enough to see the art beyond an interior line, near enough for small covers. */
+#define GV_CLUTTER_FAR 10
+/* Edge candidates per refinement profile: halftone dots next to the border give several
+ * stronger steps within a few pixels of it, and the border must still be among them. */
+#define GV_SIDE_CANDS 6
 
 typedef struct {
   double nx, ny, c;   /* nx x + ny y = c, unit normal */
   int votes;
-  int virt;           /* a frame border, not an image line */
   /* support profile along p(t) = c n + t d, d = (-ny, nx); samples at t = t0 + k */
   int t0, n;
   int *pre;           /* n + 1 prefix counts */
+  int *cneg, *cpos;   /* n + 1 prefix counts of edge pixels beside the line, each side */
   double key;         /* position across the frame for ordering */
 } GvLine;
 
@@ -205,20 +211,23 @@ gv_line_profile (const GvSearch *s, GvLine *l)
       l->t0 = 0;
       l->n = 0;
       l->pre = calloc (1, sizeof (int));
-      return l->pre != NULL;
+      l->cneg = calloc (1, sizeof (int));
+      l->cpos = calloc (1, sizeof (int));
+      return l->pre && l->cneg && l->cpos;
     }
   l->t0 = tmin;
   l->n = tmax - tmin + 1;
   l->pre = malloc ((size_t) (l->n + 1) * sizeof (int));
-  if (!l->pre)
+  l->cneg = malloc ((size_t) (l->n + 1) * sizeof (int));
+  l->cpos = malloc ((size_t) (l->n + 1) * sizeof (int));
+  if (!l->pre || !l->cneg || !l->cpos)
     return 0;
-  l->pre[0] = 0;
+  l->pre[0] = l->cneg[0] = l->cpos[0] = 0;
   for (int k = 0; k < l->n; k++)
     {
       double x = px + (tmin + k) * dx, y = py + (tmin + k) * dy;
       int ok = 0;
-      if (!l->virt)
-        for (int o = -1; o <= 1 && !ok; o++)
+      for (int o = -1; o <= 1 && !ok; o++)
           {
             int xi = (int) floor (x + o * l->nx + 0.5), yi = (int) floor (y + o * l->ny + 0.5);
             if (xi < 0 || yi < 0 || xi >= s->rw || yi >= s->rh)
@@ -227,6 +236,24 @@ gv_line_profile (const GvSearch *s, GvLine *l)
             ok = a != 255 && gv_ang_diff (a, lo) <= GV_SUPPORT_DEG;
           }
       l->pre[k + 1] = l->pre[k] + ok;
+      /* clutter beside the line: the table outside a cover is quiet, printed art is not */
+      int cn = 0, cp = 0;
+      for (int o = 2; o <= GV_CLUTTER_FAR; o++)
+          for (int sg = -1; sg <= 1; sg += 2)
+            {
+              int xi = (int) floor (x + sg * o * l->nx + 0.5), yi = (int) floor (y + sg * o * l->ny + 0.5);
+              if (xi < 0 || yi < 0 || xi >= s->rw || yi >= s->rh)
+                continue;
+              if (s->ori[(size_t) yi * s->rw + xi] != 255)
+                {
+                  if (sg < 0)
+                    cn++;
+                  else
+                    cp++;
+                }
+            }
+      l->cneg[k + 1] = l->cneg[k] + cn;
+      l->cpos[k + 1] = l->cpos[k] + cp;
     }
   return 1;
 }
@@ -239,7 +266,8 @@ gv_line_t (const GvLine *l, double x, double y)
 
 /* Supported samples and in-frame samples of l between parameters ta and tb. */
 static void
-gv_line_support (const GvLine *l, double ta, double tb, int *sup, int *inframe)
+gv_line_support (const GvLine *l, double ta, double tb, int outward, int *sup, int *inframe,
+                 int *clutter)
 {
   if (ta > tb)
     {
@@ -254,10 +282,11 @@ gv_line_support (const GvLine *l, double ta, double tb, int *sup, int *inframe)
     b = l->n;
   if (b <= a)
     {
-      *sup = *inframe = 0;
+      *sup = *inframe = *clutter = 0;
       return;
     }
   *sup = l->pre[b] - l->pre[a];
+  *clutter = outward > 0 ? l->cpos[b] - l->cpos[a] : l->cneg[b] - l->cneg[a];
   *inframe = b - a;
 }
 
@@ -275,7 +304,7 @@ gv_intersect (const GvLine *a, const GvLine *b, double *x, double *y)
 typedef struct {
   double score;
   double x[4], y[4];
-  double frac[4];
+  double frac[4], pen[4];
   int lines[4];       /* indices: T, R, B, L */
 } GvQuadCand;
 
@@ -317,6 +346,101 @@ gv_quad_shape_ok (const double x[4], const double y[4], double len[4])
   return 1;
 }
 
+
+typedef struct {
+  double amin, amax, min_area;
+  double min_frac;    /* least supported share of a side's visible length */
+} GvQuadRules;
+
+/* Scores the quad of lines side[] = T, R, B, L; 0 when it is no plausible cover. */
+static int
+gv_quad_eval (const GvLine *const side[4], const GvQuadRules *r, GvQuadCand *q)
+{
+  const GvLine *T = side[0], *R = side[1], *B = side[2], *L = side[3];
+  double x[4], y[4], len[4];
+
+  if (!gv_intersect (T, L, &x[0], &y[0]) || !gv_intersect (T, R, &x[1], &y[1])
+      || !gv_intersect (B, R, &x[2], &y[2]) || !gv_intersect (B, L, &x[3], &y[3]))
+    return 0;
+  if (!gv_quad_shape_ok (x, y, len))
+    return 0;
+  double area = gv_quad_area (x, y);
+  if (area < r->min_area)
+    return 0;
+  double asp = (len[1] + len[3]) / (len[0] + len[2]);
+  if (asp < r->amin || asp > r->amax)
+    return 0;
+  /* perspective: opposite sides within a factor 2 */
+  if (fmin (len[0], len[2]) < 0.5 * fmax (len[0], len[2])
+      || fmin (len[1], len[3]) < 0.5 * fmax (len[1], len[3]))
+    return 0;
+  double tot = 0, fsum = 0;
+  for (int k = 0; k < 4; k++)
+    {
+      int j = (k + 1) & 3, sup, inf, clut;
+      /* outward: -n for the top and left lines, +n for right and bottom */
+      int outward = (k == 1 || k == 2) ? 1 : -1;
+      gv_line_support (side[k], gv_line_t (side[k], x[k], y[k]), gv_line_t (side[k], x[j], y[j]),
+                       outward, &sup, &inf, &clut);
+      /* a side must be mostly visible and supported on half its visible part (a finger or
+       * glare may hide the rest) */
+      if (inf < 0.5 * len[k] || sup < r->min_frac * inf)
+        return 0;
+      /* edge pixels beside the line on its outer side, per pixel examined: a line of printed
+       * art inside the cover has art outside it, the true border has the table */
+      double cl = (double) clut / ((GV_CLUTTER_FAR - 1.0) * inf);
+      q->pen[k] = 1.0 - fmin (0.9, 2.0 * cl);
+      q->frac[k] = (double) sup / inf;
+      tot += sup * q->pen[k];
+      fsum += q->frac[k] * q->pen[k];
+    }
+  q->score = tot * fsum / 4;
+  memcpy (q->x, x, sizeof x);
+  memcpy (q->y, y, sizeof y);
+  return 1;
+}
+
+/* 1 when dense edges run along a frame border for at least half a cover side: the table is
+ * quiet, so that is most likely a cover (or its art) cut by the border. Edge density is taken
+ * in a band 2..12 px inside the border, per position along it. */
+static int
+gv_busy_border (const GvSearch *s, double min_side)
+{
+  for (int b = 0; b < 4; b++)
+    {
+      int along = (b < 2) ? s->rw : s->rh, start = 0, last = -100, best = 0;
+      for (int i = 0; i < along; i++)
+        {
+          int hits = 0;
+          for (int o = 2; o <= 12; o++)
+            {
+              int x, y;
+              if (b == 0)
+                x = i, y = o;
+              else if (b == 1)
+                x = i, y = s->rh - 1 - o;
+              else if (b == 2)
+                x = o, y = i;
+              else
+                x = s->rw - 1 - o, y = i;
+              if (x >= 0 && y >= 0 && x < s->rw && y < s->rh && s->ori[(size_t) y * s->rw + x] != 255)
+                hits++;
+            }
+          /* smooth over gaps of plain print: a position counts when it has any edge, the run
+           * breaks after 8 positions without */
+          if (hits == 0)
+            continue;
+          if (i - last > 8)
+            start = i;
+          last = i;
+          best = i - start + 1 > best ? i - start + 1 : best;
+        }
+      if (best >= 0.5 * min_side)
+        return 1;
+    }
+  return 0;
+}
+
 static void
 gv_search_free (GvSearch *s)
 {
@@ -347,6 +471,7 @@ gv_cmp_key (const void *a, const void *b)
 
 typedef struct {
   double x, y;
+  double w;           /* step height across the side, gray levels */
 } GvPt;
 
 /* Tukey-IRLS total least squares; returns the inlier share (|r| < 1.5 px). */
@@ -406,7 +531,60 @@ gv_fit_line_robust (const GvPt *p, int n, double *nx, double *ny, double *c, dou
   *ny = lny;
   *c = lc;
   *rms = in ? sqrt (ss / in) : 0;
-  return (double) in / n;
+  return (double) in;
+}
+
+/* Consensus line (RANSAC with a fixed pseudo-random sequence, so results are reproducible):
+ * the pair of points whose line has the most points within 1 px, among lines within 10 degrees
+ * of the prior normal. Where a side is half hidden and half doubled by an art edge next to it,
+ * the majority wins instead of a compromise between the two. */
+static int
+gv_ransac_line (const GvPt *p, int n, double *nx, double *ny, double *c)
+{
+  unsigned st = 12345u;
+  double best = -1;
+  double bnx = *nx, bny = *ny, bc = *c;
+
+  if (n < 6)
+    return 0;
+  double span = hypot (p[n - 1].x - p[0].x, p[n - 1].y - p[0].y);
+  for (int it = 0; it < 400; it++)
+    {
+      st = st * 1664525u + 1013904223u;
+      int i = (int) ((st >> 8) % (unsigned) n);
+      st = st * 1664525u + 1013904223u;
+      int j = (int) ((st >> 8) % (unsigned) n);
+      double dx = p[j].x - p[i].x, dy = p[j].y - p[i].y, l = hypot (dx, dy);
+      /* points far apart along the side condition the line well */
+      if (!(l > 0.25 * span))
+        continue;
+      double tnx = -dy / l, tny = dx / l;
+      if (tnx * *nx + tny * *ny < 0)
+        {
+          tnx = -tnx;
+          tny = -tny;
+        }
+      if (tnx * *nx + tny * *ny < 0.985)
+        continue;
+      double tc = tnx * p[i].x + tny * p[i].y;
+      double cnt = 0;
+      for (int k = 0; k < n; k++)
+        if (fabs (p[k].x * tnx + p[k].y * tny - tc) < 1.0)
+          cnt += 1.0;
+      if (cnt > best)
+        {
+          best = cnt;
+          bnx = tnx;
+          bny = tny;
+          bc = tc;
+        }
+    }
+  if (best <= 0)
+    return 0;
+  *nx = bnx;
+  *ny = bny;
+  *c = bc;
+  return 1;
 }
 
 /* Edge points across the side from (ax, ay) to (bx, by) of the line (nx, ny, c); half search
@@ -450,36 +628,54 @@ gv_side_points (const GvImage *g, double ax, double ay, double bx, double by, do
                                         (float) (qy + j * ny + a * dy));
           prof[j + R + 1] = acc / 3.0f;
         }
-      int best = -1;
-      float bestv = 0.0f;
-      for (int j = -R; j <= R; j++)
+      /* One-pixel differences, der[i] between prof[i] and prof[i + 1] (offset j + 0.5): the
+       * paper's cut edge is a step of about one pixel even after the analysis downscale, while
+       * a soft shadow beside the cover or a blurred art edge ramps over several pixels, so the
+       * narrow difference ranks the border above them where a 2 px difference would not. */
+      float dmax = 0.0f;
+      for (int j = -R - 1; j <= R; j++)
         {
           int i = j + R + 1;
-          der[i] = fabsf (prof[i + 1] - prof[i - 1]);
-          /* mild preference for the predicted position: an art edge next to the border must
-           * be clearly stronger to win */
-          float w = 1.0f - 0.3f * (float) (j * j) / (float) (R * R);
-          if (der[i] * w > bestv)
-            {
-              bestv = der[i] * w;
-              best = j;
-            }
+          der[i] = fabsf (prof[i + 1] - prof[i]);
+          dmax = fmaxf (dmax, der[i]);
         }
-      /* a step of at least 6 gray levels over 2 px */
-      if (best < -R + 1 || best > R - 1 || der[best + R + 1] < 6.0f)
-        continue;
-      int i = best + R + 1;
-      double a = der[i - 1], b = der[i], cc = der[i + 1];
-      double den = a - 2 * b + cc;
-      double off = den < 0 ? 0.5 * (a - cc) / den : 0.0;
-      if (off > 0.5)
-        off = 0.5;
-      if (off < -0.5)
-        off = -0.5;
-      if (n < maxp)
+      /* Every clear local maximum of the derivative is a candidate (at most GV_SIDE_CANDS, strongest
+       * first): where the border is faint next to a strong art edge, the border's own weak
+       * peak is still offered, and the consensus fit picks the line most profiles agree on.
+       * A candidate needs a step of 4 gray levels over 1 px and a quarter of the strongest. */
+      float thr = fmaxf (4.0f, 0.25f * dmax);
+      int cand[GV_SIDE_CANDS], ncand = 0;
+      for (int pass = 0; pass < GV_SIDE_CANDS; pass++)
         {
-          pts[n].x = qx + (best + off) * nx;
-          pts[n].y = qy + (best + off) * ny;
+          int bj = 0;
+          float bv = 0.0f;
+          for (int j = -R; j <= R - 1; j++)
+            {
+              int i = j + R + 1, used = 0;
+              for (int u = 0; u < ncand; u++)
+                used |= cand[u] == j;
+              if (used || der[i] < thr || der[i] < der[i - 1] || der[i] < der[i + 1])
+                continue;
+              if (der[i] > bv)
+                {
+                  bv = der[i];
+                  bj = j;
+                }
+            }
+          if (bv <= 0.0f)
+            break;
+          cand[ncand++] = bj;
+        }
+      for (int u = 0; u < ncand && n < maxp; u++)
+        {
+          int i = cand[u] + R + 1;
+          double a = der[i - 1], b = der[i], cc = der[i + 1];
+          double den = a - 2 * b + cc;
+          double off = den < 0 ? 0.5 * (a - cc) / den : 0.0;
+          off = off > 0.5 ? 0.5 : (off < -0.5 ? -0.5 : off);
+          pts[n].x = qx + (cand[u] + 0.5 + off) * nx;
+          pts[n].y = qy + (cand[u] + 0.5 + off) * ny;
+          pts[n].w = b;
           n++;
         }
     }
@@ -505,18 +701,27 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, R0, pts, maxp, &tried);
   if (tried < 8)
     return 0;
-  inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, R0 * 0.75 + 1.0, 1.5, &rms);
+  if (!gv_ransac_line (pts, n, &nx, &ny, &c))
+    return 0;
+  inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, 1.5, 1.0, &rms);
   if (inl <= 0)
     return 0;
   /* second pass: narrow profiles centred on the fitted line */
-  n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, 3, pts, maxp, &tried);
+  n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, 4, pts, maxp, &tried);
   if (tried < 8)
     return 0;
-  inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, 2.0, 1.0, &rms);
+  /* consensus again: parallel print (halftone rows) 2..3 px inside the border otherwise pulls
+   * the Tukey fit into a tilted compromise between the two */
+  if (!gv_ransac_line (pts, n, &nx, &ny, &c))
+    return 0;
+  inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, 1.5, 0.8, &rms);
+  if (getenv ("GVPTS"))
+    for (int i = 0; i < n; i++)
+      fprintf (stderr, "PT %.2f %.2f %.1f r %.2f\n", pts[i].x, pts[i].y, pts[i].w, pts[i].x * nx + pts[i].y * ny - c);
   out->nx = nx;
   out->ny = ny;
   out->c = c;
-  out->inl = tried ? inl * n / tried : 0;
+  out->inl = tried ? fmin (1.0, inl / tried) : 0;
   out->rms = rms;
   return out->inl > 0;
 }
@@ -680,7 +885,7 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
             }
         if (!ismax)
           continue;
-        GvLine l = { cosT[t], sinT[t], (double) (r - diag), v, 0, 0, 0, NULL, 0 };
+        GvLine l = { cosT[t], sinT[t], (double) (r - diag), v, 0, 0, NULL, NULL, NULL, 0 };
         if (nlines < GV_MAX_PEAKS)
           lines[nlines++] = l;
         else
@@ -725,19 +930,6 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
       if (!dup)
         cls[(*nc)++] = l;
     }
-  /* the frame borders as virtual lines, for "cover partly out of frame" */
-  {
-    GvLine t = { 0, 1, 0, 0, 1, 0, 0, NULL, 0 }, b = { 0, 1, s.rh - 1, 0, 1, 0, 0, NULL, s.rh - 1 };
-    GvLine lft = { 1, 0, 0, 0, 1, 0, 0, NULL, 0 }, rgt = { 1, 0, s.rw - 1, 0, 1, 0, 0, NULL, s.rw - 1 };
-    t.key = -1e9;
-    b.key = 1e9;
-    lft.key = -1e9;
-    rgt.key = 1e9;
-    hl[nh++] = t;
-    hl[nh++] = b;
-    vl[nv++] = lft;
-    vl[nv++] = rgt;
-  }
   for (int k = 0; k < nh; k++)
     if (!gv_line_profile (&s, &hl[k]))
       {
@@ -754,96 +946,98 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
   qsort (vl, nv, sizeof (GvLine), gv_cmp_key);
 
   /* quad search */
-  GvQuadCand best = { -1, { 0 }, { 0 }, { 0 }, { 0 } }, bestv = best;
-  double amin = p->aspect / (1 + p->aspect_tol);
-  double min_area = p->min_area_frac * frame_area;
+  GvQuadCand best;
+  memset (&best, 0, sizeof best);
+  best.score = -1;
+  GvQuadRules qr;
+  qr.amin = p->aspect / (1 + p->aspect_tol);
+  qr.amax = amax;
+  qr.min_area = p->min_area_frac * frame_area;
+  qr.min_frac = 0.5;
   for (int a = 0; a < nh; a++)
     for (int b = a + 1; b < nh; b++)
       {
         const GvLine *T = &hl[a], *B = &hl[b];
-        if (T->virt && B->virt)
-          continue;
         if (B->key - T->key < min_side)
           continue;
         for (int c = 0; c < nv; c++)
           for (int d = c + 1; d < nv; d++)
             {
               const GvLine *L = &vl[c], *R = &vl[d];
-              int nvirt = T->virt + B->virt + L->virt + R->virt;
-              if (nvirt > 1 || R->key - L->key < 0.5 * min_side)
+              if (R->key - L->key < 0.5 * min_side)
                 continue;
-              double x[4], y[4], len[4];
-              if (!gv_intersect (T, L, &x[0], &y[0]) || !gv_intersect (T, R, &x[1], &y[1])
-                  || !gv_intersect (B, R, &x[2], &y[2]) || !gv_intersect (B, L, &x[3], &y[3]))
-                continue;
-              if (!gv_quad_shape_ok (x, y, len))
-                continue;
-              double area = gv_quad_area (x, y);
-              if (area < (nvirt ? 0.5 : 1.0) * min_area)
-                continue;
-              if (!nvirt)
-                {
-                  double asp = (len[1] + len[3]) / (len[0] + len[2]);
-                  if (asp < amin || asp > amax)
-                    continue;
-                  /* perspective: opposite sides within a factor 2 */
-                  if (fmin (len[0], len[2]) < 0.5 * fmax (len[0], len[2])
-                      || fmin (len[1], len[3]) < 0.5 * fmax (len[1], len[3]))
-                    continue;
-                }
               const GvLine *side[4] = { T, R, B, L };
-              double frac[4], tot = 0, fsum = 0;
-              int ok = 1;
-              for (int k = 0; k < 4 && ok; k++)
-                {
-                  int i = k, j = (k + 1) & 3, sup, inf;
-                  if (side[k]->virt)
-                    {
-                      frac[k] = 0;
-                      continue;
-                    }
-                  gv_line_support (side[k], gv_line_t (side[k], x[i], y[i]),
-                                   gv_line_t (side[k], x[j], y[j]), &sup, &inf);
-                  /* a side must be mostly visible and supported on half its visible part
-                   * (a finger or glare may hide the rest) */
-                  if (inf < 0.5 * len[k] || sup < 0.5 * inf)
-                    {
-                      ok = 0;
-                      break;
-                    }
-                  frac[k] = (double) sup / inf;
-                  tot += sup;
-                  fsum += frac[k];
-                }
-              if (!ok)
+              int idx[4] = { a, d, b, c };
+              GvQuadCand q;
+              if (!gv_quad_eval (side, &qr, &q))
                 continue;
-              double score = tot * fsum / (4 - nvirt);
-              GvQuadCand *dst = nvirt ? &bestv : &best;
-              if (nvirt)
-                {
-                  int strong = 1;
-                  for (int k = 0; k < 4; k++)
-                    if (!side[k]->virt && frac[k] < 0.75)
-                      strong = 0;
-                  if (!strong)
-                    continue;
-                }
-              if (score > dst->score)
-                {
-                  dst->score = score;
-                  memcpy (dst->x, x, sizeof x);
-                  memcpy (dst->y, y, sizeof y);
-                  memcpy (dst->frac, frac, sizeof frac);
-                }
+              memcpy (q.lines, idx, sizeof idx);
+              if (q.score > best.score)
+                best = q;
             }
       }
 
+  /* The highest score can belong to a line of printed art parallel to the border (a title
+   * band) when part of the true border has little contrast against the table. A cover has
+   * nothing of itself outside its border: while a parallel line further out also makes a valid
+   * quad with a quiet outside, move that side out. */
+  for (int pass = 0; pass < 8 && best.score > 0; pass++)
+    {
+      int moved = 0;
+      for (int k = 0; k < 4 && !moved; k++)
+        {
+          const GvLine *cls = (k & 1) ? vl : hl;
+          int ncls = (k & 1) ? nv : nh;
+          int sign = (k == 1 || k == 2) ? 1 : -1; /* outward in key order */
+          int cur = best.lines[k], pick = -1;
+          GvQuadCand pickq = best;
+          for (int m = 0; m < ncls; m++)
+            {
+              if ((cls[m].key - cls[cur].key) * sign <= 1.0)
+                continue;
+              const GvLine *side[4];
+              for (int j = 0; j < 4; j++)
+                side[j] = ((j & 1) ? vl : hl) + best.lines[j];
+              side[k] = &cls[m];
+              GvQuadCand q;
+              /* When the current side has art beyond it (busy outside), an outer line with a
+               * quiet outside may be fainter: parts of the border can match the table. */
+              GvQuadRules relaxed = qr;
+              relaxed.min_frac = 0.3;
+              if (!gv_quad_eval (side, &relaxed, &q) || q.pen[k] < 0.7)
+                continue;
+              int others_ok = 1;
+              for (int j = 0; j < 4; j++)
+                if (j != k && q.frac[j] < 0.5)
+                  others_ok = 0;
+              if (!others_ok
+                  || !(q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7)))
+                continue;
+              if (pick < 0 || (cls[m].key - cls[pick].key) * sign > 0)
+                {
+                  pick = m;
+                  pickq = q;
+                  memcpy (pickq.lines, best.lines, sizeof best.lines);
+                  pickq.lines[k] = m;
+                }
+            }
+          if (pick >= 0)
+            {
+              best = pickq;
+              moved = 1;
+            }
+        }
+      if (!moved)
+        break;
+    }
+
   if (best.score < 0)
     {
-      if (bestv.score > 0)
+      if (gv_busy_border (&s, min_side))
         {
           out->touches_border = 1;
-          ret = gv_not_found (out, "cover partly out of frame");
+          ret = gv_not_found (out, "cover partly out of frame (no full quadrilateral, printed "
+                              "detail runs into the frame border)");
         }
       else
         ret = gv_not_found (out, "no quadrilateral with cover proportions found");
@@ -868,7 +1062,7 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
     GvSideFit fit[4];
     GvLine fl[4];
     double inl_sum = 0, rms_max = 0;
-    int R0 = 2 * s.f + 3;
+    int R0 = 3 * s.f + 8;
     for (int k = 0; k < 4; k++)
       {
         int j = (k + 1) & 3;
@@ -890,14 +1084,20 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
         /* corner k joins side k-1 (incoming) and side k (outgoing) */
         double cx, cy;
         if (!gv_intersect (&fl[(k + 3) & 3], &fl[k], &cx, &cy)
-            || hypot (cx - fx[k], cy - fy[k]) > 3.0 * s.f + 4.0)
+            || hypot (cx - fx[k], cy - fy[k]) > 1.5 * R0 + 2.0)
           {
+            if (getenv ("GVDBG"))
+              for (int z = 0; z < 4; z++)
+                fprintf (stderr, "DBG side %d coarse (%.1f,%.1f) fit n(%.4f,%.4f) c %.2f inl %.2f rms %.2f\n", z, fx[z], fy[z], fit[z].nx, fit[z].ny, fit[z].c, fit[z].inl, fit[z].rms);
             ret = gv_not_found (out, "the refined corners disagree with the coarse search");
             goto out;
           }
         q.x[k] = cx;
         q.y[k] = cy;
       }
+    if (getenv ("GVDBG"))
+      for (int z = 0; z < 4; z++)
+        fprintf (stderr, "DBG f=%d corner %d coarse (%.2f,%.2f) refined (%.2f,%.2f) inl %.2f rms %.2f frac %.2f pen %.2f\n", s.f, z, fx[z], fy[z], q.x[z], q.y[z], fit[z].inl, fit[z].rms, best.frac[z], best.pen[z]);
     double len[4];
     if (!gv_quad_shape_ok (q.x, q.y, len))
       {
@@ -935,9 +1135,17 @@ out:
   if (lines)
     free (lines);
   for (int k = 0; k < nh; k++)
-    free (hl[k].pre);
+    {
+      free (hl[k].pre);
+      free (hl[k].cneg);
+      free (hl[k].cpos);
+    }
   for (int k = 0; k < nv; k++)
-    free (vl[k].pre);
+    {
+      free (vl[k].pre);
+      free (vl[k].cneg);
+      free (vl[k].cpos);
+    }
   free (acc);
   free (pts);
   gv_search_free (&s);

@@ -32,6 +32,11 @@ int gv_resize_area_u8 (const GvImage *src, GvImage *dst, int nthreads);
 /* Size for the analysis resolution: long side = analysis_size (0 or >= long side: unchanged). */
 void gv_analysis_dims (int width, int height, int analysis_size, int *out_w, int *out_h);
 
+/* Middlebury .flo (tag 202021.25, int32 width and height, then dx, dy float pairs by rows). */
+int gv_flow_write_flo (const GvImage *flow, const char *path);
+/* F32 2-channel flow read from path; NULL with gv_error set (GV_EIO, GV_EFORMAT) on failure. */
+GvImage *gv_flow_read_flo (const char *path);
+
 #ifdef __cplusplus
 }
 #endif
