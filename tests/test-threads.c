@@ -6,6 +6,8 @@
 
 #include "gv-backend.h"
 #include "gv-image.h"
+#include "gv-kernel-common.h"
+#include "gv-vision-kernels.h"
 #include "gv-pipeline.h"
 #include "gv-threads.h"
 
@@ -97,6 +99,46 @@ test_sharpness (void)
   gv_image_free (flat);
 }
 
+/* The row-span shortcut equals the per-pixel rule the CUDA backend applies. */
+static void
+test_roi_matches_per_pixel_rule (void)
+{
+  GvImage *img = noise_image (120, 90, 3);
+  GRand *r = g_rand_new_with_seed (17);
+
+  for (int trial = 0; trial < 40; trial++)
+    {
+      GvQuad q;
+      float qf[8];
+      double cx = g_rand_double_range (r, 20, 100), cy = g_rand_double_range (r, 20, 70);
+      double a = g_rand_double_range (r, 0, 6.28), rx = g_rand_double_range (r, 5, 70);
+      double ry = g_rand_double_range (r, 5, 60);
+      /* A convex quad, clockwise in image coordinates (TL, TR, BR, BL), possibly cut. */
+      static const double ux[4] = { -1, 1, 1, -1 }, uy[4] = { -1, -1, 1, 1 };
+      for (int k = 0; k < 4; k++)
+        {
+          q.x[k] = cx + rx * ux[k] * cos (a) - ry * uy[k] * sin (a);
+          q.y[k] = cy + rx * ux[k] * sin (a) + ry * uy[k] * cos (a);
+        }
+      gv_quad_to_float (&q, 1.0, 1.0, qf);
+      gint64 n = 0, s = 0, sq = 0;
+      for (int y = 0; y < img->height; y++)
+        for (int x = 0; x < img->width; x++)
+          if (gv_point_in_quad (qf, (float) x, (float) y))
+            {
+              int ym = y > 0 ? y - 1 : 1, yp = y < img->height - 1 ? y + 1 : img->height - 2;
+              int v = gv_laplacian3_at (gv_image_row_u8 (img, ym), gv_image_row_u8 (img, y),
+                                        gv_image_row_u8 (img, yp), x, img->width);
+              n++, s += v, sq += (gint64) v * v;
+            }
+      double ref = n ? (double) (n * sq - s * s) / ((double) n * n) : 0.0;
+      double got = gv_sharpness_laplacian_var (img, &q, 1 + trial % 3);
+      g_assert_cmpfloat (got, ==, ref);
+    }
+  g_rand_free (r);
+  gv_image_free (img);
+}
+
 static void
 test_flow_stats (void)
 {
@@ -177,6 +219,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/threads/cover-all", test_cover_all);
   g_test_add_func ("/gv/threads/sharpness", test_sharpness);
   g_test_add_func ("/gv/threads/flow-stats", test_flow_stats);
+  g_test_add_func ("/gv/threads/roi-per-pixel-rule", test_roi_matches_per_pixel_rule);
   g_test_add_func ("/gv/golden/select", test_golden_select);
   return g_test_run ();
 }

@@ -16,11 +16,12 @@
 #include <json-glib/json-glib.h>
 #include <libavutil/log.h>
 
+#include "gv-cli.h"
 #include "gv-error.h"
 #include "gv-media.h"
 #include "gv-synth.h"
 
-int gv_cli_synth (int argc, char **argv);
+
 
 static void
 add_doubles (JsonBuilder *b, const char *name, const double *v, int n)

@@ -84,9 +84,9 @@ cpu_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
   memset (out, 0, sizeof *out);
   if (!c->cur)
     return gv_error_set (GV_EINVAL, "measure called before load");
-  out->sharpness_frame = gv_sharpness_laplacian_var (c->luma, NULL, be->threads);
-  out->sharpness = roi ? gv_sharpness_laplacian_var (c->luma, roi, be->threads)
-                       : out->sharpness_frame;
+  if (gv_sharpness_laplacian_var2 (c->luma, roi, be->threads, &out->sharpness_frame,
+                                   &out->sharpness) != 0)
+    return gv_error_set (GV_ENOMEM, "out of memory measuring sharpness");
   out->roi_used = roi != NULL;
   out->motion = out->motion_frame = -1.0;
   if (!c->prev)

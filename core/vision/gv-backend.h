@@ -72,6 +72,10 @@ int gv_backend_cuda_available (char *why, size_t why_len);
 /* Variance of the 3x3 Laplacian (0 1 0 / 1 -4 1 / 0 1 0, BORDER_REFLECT_101 as OpenCV) over the
  * pixels inside roi (full-res px; NULL = whole frame). Exact: integer sums. */
 double gv_sharpness_laplacian_var (const GvImage *gray, const GvQuad *roi, int nthreads);
+/* Both at once in one pass: the whole frame and the roi (var_roi = var_frame without roi).
+ * 0, or -1 on bad input or memory. */
+int gv_sharpness_laplacian_var2 (const GvImage *gray, const GvQuad *roi, int nthreads,
+                                 double *var_frame, double *var_roi);
 /* Mean and max |flow| over pixels of flow inside roi (roi in flow px; NULL = all), scaled by
  * `scale` (full-res px per flow px). Returns the pixel count used. */
 long gv_flow_magnitude_stats (const GvImage *flow, const GvQuad *roi, double scale, int nthreads,

@@ -15,15 +15,17 @@
 typedef struct {
   const GvImage *img;
   const float *q; /* NULL = whole frame */
-  int64_t *row_n, *row_s, *row_q;
+  int64_t *rows;  /* per row: n, sum, sum of squares over the frame, then over the roi */
 } LapCtx;
 
-/* Columns [*lo, *hi] of row y that can hold pixels inside the quad: a conservative span from
- * the edges, the exact test is gv_point_in_quad per pixel. */
+/* Columns [*lo, *hi] of row y inside the quad under the exact per-pixel rule
+ * (gv_point_in_quad, as the CUDA backend applies it): a span from the edges in double, then
+ * adjusted pixel by pixel at its ends. A convex quad meets a row in one interval. */
 static void
 gv_quad_row_span (const float *q, int y, int width, int *lo, int *hi)
 {
   double xmin = 1e30, xmax = -1e30;
+  int a, b;
 
   for (int i = 0; i < 4; i++)
     {
@@ -31,21 +33,39 @@ gv_quad_row_span (const float *q, int y, int width, int *lo, int *hi)
       double y0 = q[2 * i + 1], y1 = q[2 * j + 1], x0 = q[2 * i], x1 = q[2 * j];
       if ((y < y0 && y < y1) || (y > y0 && y > y1))
         continue;
-      double x = y1 == y0 ? (x0 < x1 ? x0 : x1) : x0 + (x1 - x0) * (y - y0) / (y1 - y0);
-      double xb = y1 == y0 ? (x0 > x1 ? x0 : x1) : x;
-      if (x < xmin)
-        xmin = x;
+      double xa = y1 == y0 ? (x0 < x1 ? x0 : x1) : x0 + (x1 - x0) * (y - y0) / (y1 - y0);
+      double xb = y1 == y0 ? (x0 > x1 ? x0 : x1) : xa;
+      if (xa < xmin)
+        xmin = xa;
       if (xb > xmax)
         xmax = xb;
     }
-  if (xmin > xmax)
+  *lo = 1;
+  *hi = 0;
+  if (xmin > xmax || xmax < 0 || xmin > width - 1)
+    return;
+  a = xmin < 0 ? 0 : (int) ceil (xmin);
+  b = xmax > width - 1 ? width - 1 : (int) floor (xmax);
+  if (a > b)
     {
-      *lo = 1;
-      *hi = 0;
-      return;
+      /* A sliver: at most a pixel or two; test them directly. */
+      a = (int) floor (xmin);
+      b = a + 1;
     }
-  *lo = xmin - 1 < 0 ? 0 : (int) floor (xmin - 1);
-  *hi = xmax + 1 > width - 1 ? width - 1 : (int) ceil (xmax + 1);
+  a = a < 0 ? 0 : a;
+  b = b > width - 1 ? width - 1 : b;
+  while (a <= b && !gv_point_in_quad (q, (float) a, (float) y))
+    a++;
+  while (b >= a && !gv_point_in_quad (q, (float) b, (float) y))
+    b--;
+  if (a > b)
+    return;
+  while (a > 0 && gv_point_in_quad (q, (float) (a - 1), (float) y))
+    a--;
+  while (b < width - 1 && gv_point_in_quad (q, (float) (b + 1), (float) y))
+    b++;
+  *lo = a;
+  *hi = b;
 }
 
 static void
@@ -60,23 +80,41 @@ lap_rows (void *data, int b, int e)
       const uint8_t *r0 = gv_image_row_u8 (img, gv_reflect101 (y - 1, h));
       const uint8_t *r1 = gv_image_row_u8 (img, y);
       const uint8_t *r2 = gv_image_row_u8 (img, gv_reflect101 (y + 1, h));
-      int64_t n = 0, s = 0, sq = 0;
-      int lo = 0, hi = w - 1;
+      int64_t *o = c->rows + 6 * (size_t) y;
+      int64_t s = 0, sq = 0, rs = 0, rq = 0;
+      int lo = 0, hi = -1;
 
       if (c->q)
         gv_quad_row_span (c->q, y, w, &lo, &hi);
-      for (int x = lo; x <= hi; x++)
+      /* Three ranges so the inner loops carry no per-pixel test. */
+      if (lo > hi)
+        lo = hi = w; /* no roi pixels in this row: [0, w) is all "outside" */
+      for (int x = 0; x < lo; x++)
         {
-          if (c->q && !gv_point_in_quad (c->q, (float) x, (float) y))
-            continue;
           int v = gv_laplacian3_at (r0, r1, r2, x, w);
-          n++;
           s += v;
           sq += (int64_t) v * v;
         }
-      c->row_n[y] = n;
-      c->row_s[y] = s;
-      c->row_q[y] = sq;
+      for (int x = lo; x <= hi && x < w; x++)
+        {
+          int v = gv_laplacian3_at (r0, r1, r2, x, w);
+          rs += v;
+          rq += (int64_t) v * v;
+        }
+      for (int x = hi + 1; x < w; x++)
+        {
+          int v = gv_laplacian3_at (r0, r1, r2, x, w);
+          s += v;
+          sq += (int64_t) v * v;
+        }
+      s += rs;
+      sq += rq;
+      o[0] = w;
+      o[1] = s;
+      o[2] = sq;
+      o[3] = lo < w ? hi - lo + 1 : 0;
+      o[4] = rs;
+      o[5] = rq;
     }
 }
 
@@ -91,40 +129,53 @@ gv_quad_to_float (const GvQuad *roi, double sx, double sy, float q[8])
     }
 }
 
-double
-gv_sharpness_laplacian_var (const GvImage *gray, const GvQuad *roi, int nthreads)
+static double
+var_from_sums (__int128 n, __int128 s, __int128 sq)
 {
-  LapCtx c = { gray, NULL, NULL, NULL, NULL };
-  float q[8];
-  __int128 n = 0, s = 0, sq = 0;
-  int h = gray->height;
-  double var;
+  /* var = (n*Q - S^2) / n^2, exact numerator in 128-bit integers. */
+  if (n == 0)
+    return 0.0;
+  return (double) (n * sq - s * s) / ((double) n * (double) n);
+}
 
+int
+gv_sharpness_laplacian_var2 (const GvImage *gray, const GvQuad *roi, int nthreads,
+                             double *var_frame, double *var_roi)
+{
+  LapCtx c = { gray, NULL, NULL };
+  float q[8];
+  __int128 t[6] = { 0 };
+  int h = gray->height;
+
+  *var_frame = *var_roi = -1.0;
   if (gray->depth != GV_U8 || gray->channels != 1 || gray->width < 1 || h < 1)
-    return -1.0;
+    return -1;
   if (roi)
     {
       gv_quad_to_float (roi, 1.0, 1.0, q);
       c.q = q;
     }
-  c.row_n = calloc ((size_t) h * 3, sizeof (int64_t));
-  if (!c.row_n)
-    return -1.0;
-  c.row_s = c.row_n + h;
-  c.row_q = c.row_s + h;
+  c.rows = calloc ((size_t) h * 6, sizeof (int64_t));
+  if (!c.rows)
+    return -1;
   gv_parallel_for (nthreads, h, 16, lap_rows, &c);
   for (int y = 0; y < h; y++)
-    {
-      n += c.row_n[y];
-      s += c.row_s[y];
-      sq += c.row_q[y];
-    }
-  free (c.row_n);
-  if (n == 0)
-    return 0.0;
-  /* var = (n*Q - S^2) / n^2, exact numerator in 128-bit integers. */
-  var = (double) (n * sq - s * s) / ((double) n * (double) n);
-  return var;
+    for (int k = 0; k < 6; k++)
+      t[k] += c.rows[6 * (size_t) y + k];
+  free (c.rows);
+  *var_frame = var_from_sums (t[0], t[1], t[2]);
+  *var_roi = roi ? var_from_sums (t[3], t[4], t[5]) : *var_frame;
+  return 0;
+}
+
+double
+gv_sharpness_laplacian_var (const GvImage *gray, const GvQuad *roi, int nthreads)
+{
+  double vf, vr;
+
+  if (gv_sharpness_laplacian_var2 (gray, roi, nthreads, &vf, &vr) != 0)
+    return -1.0;
+  return roi ? vr : vf;
 }
 
 typedef struct {
@@ -154,8 +205,6 @@ mag_rows (void *data, int b, int e)
         gv_quad_row_span (c->q, y, w, &lo, &hi);
       for (int x = lo; x <= hi; x++)
         {
-          if (c->q && !gv_point_in_quad (c->q, (float) x, (float) y))
-            continue;
           float m = gv_flow_mag_at (f[2 * x], f[2 * x + 1], c->sx, c->sy);
           sum += m;
           if (m > mx)
