@@ -78,7 +78,7 @@ test_homography_cover (void)
   double H[9];
 
   g_assert_cmpint (gv_homography_cover_to_frame (&q, 1060, 1640, H), ==, GV_OK);
-  const double cx[4] = { 0, 1059, 1059, 0 }, cy[4] = { 0, 0, 1639, 1639 };
+  const double cx[4] = { -0.5, 1059.5, 1059.5, -0.5 }, cy[4] = { -0.5, -0.5, 1639.5, 1639.5 };
   for (int i = 0; i < 4; i++)
     {
       double x, y;

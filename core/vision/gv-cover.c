@@ -50,7 +50,7 @@
  * stronger steps within a few pixels of it, and the border must still be among them. */
 #define GV_SIDE_CANDS 6
 /* Least inlier share of a side's weaker end third (see gv_refine_side). */
-#define GV_END_SUPPORT 0.3
+#define GV_END_SUPPORT 0.15
 
 typedef struct {
   double nx, ny, c;   /* nx x + ny y = c, unit normal */
@@ -474,6 +474,7 @@ gv_cmp_key (const void *a, const void *b)
 typedef struct {
   double x, y;
   double w;           /* step height across the side, gray levels */
+  int sg;             /* step polarity going inward: +1 brighter inside, -1 darker */
 } GvPt;
 
 /* Tukey-IRLS total least squares; returns the inlier share (|r| < 1.5 px). */
@@ -541,7 +542,7 @@ gv_fit_line_robust (const GvPt *p, int n, double *nx, double *ny, double *c, dou
  * of the prior normal. Where a side is half hidden and half doubled by an art edge next to it,
  * the majority wins instead of a compromise between the two. */
 static int
-gv_ransac_line (const GvPt *p, int n, double *nx, double *ny, double *c)
+gv_ransac_line (const GvPt *p, int n, double *nx, double *ny, double *c, double *score)
 {
   unsigned st = 12345u;
   double best = -1;
@@ -600,6 +601,7 @@ gv_ransac_line (const GvPt *p, int n, double *nx, double *ny, double *c)
           bc = tc;
         }
     }
+  *score = best;
   if (best <= 0)
     return 0;
   *nx = bnx;
@@ -697,6 +699,7 @@ gv_side_points (const GvImage *g, double ax, double ay, double bx, double by, do
           pts[n].x = qx + (cand[u] + 0.5 + off) * nx;
           pts[n].y = qy + (cand[u] + 0.5 + off) * ny;
           pts[n].w = b;
+          pts[n].sg = prof[i + 1] > prof[i] ? 1 : -1;
           n++;
         }
     }
@@ -709,9 +712,20 @@ typedef struct {
   double end_support; /* inlier share of the weaker end third of the side */
 } GvSideFit;
 
+/* Copies the points of polarity sg into dst; returns their number. */
+static int
+gv_keep_polarity (const GvPt *p, int n, int sg, GvPt *dst)
+{
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (p[i].sg == sg)
+      dst[m++] = p[i];
+  return m;
+}
+
 static int
 gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, int R0,
-                GvSideFit *out, GvPt *pts, int maxp)
+                GvSideFit *out, GvPt *pts, GvPt *scratch, int maxp)
 {
   double len = hypot (bx - ax, by - ay);
   if (!(len > 8))
@@ -723,8 +737,31 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, R0, pts, maxp, &tried);
   if (tried < 8)
     return 0;
-  if (!gv_ransac_line (pts, n, &nx, &ny, &c))
-    return 0;
+  /* The paper's cut edge keeps one polarity along a side (paper against its contact shadow
+   * and the table); the steps beside it (shadow to table, dark print to shadow) often have the
+   * other. Each polarity gets its own consensus line and the stronger wins, so a side never
+   * becomes a compromise between the border and the shadow's outer edge. */
+  int pol = 0;
+  {
+    double bs = 0;
+    for (int sg = -1; sg <= 1; sg += 2)
+      {
+        int m = gv_keep_polarity (pts, n, sg, scratch);
+        double tnx = nx, tny = ny, tc = c, sc = 0;
+        if (gv_ransac_line (scratch, m, &tnx, &tny, &tc, &sc) && sc > bs)
+          {
+            bs = sc;
+            pol = sg;
+          }
+      }
+    if (!pol)
+      return 0;
+    n = gv_keep_polarity (pts, n, pol, scratch);
+    memcpy (pts, scratch, (size_t) n * sizeof *pts);
+    double sc;
+    if (!gv_ransac_line (pts, n, &nx, &ny, &c, &sc))
+      return 0;
+  }
   inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, 1.5, 1.0, &rms);
   if (inl <= 0)
     return 0;
@@ -732,10 +769,15 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, 4, pts, maxp, &tried);
   if (tried < 8)
     return 0;
+  n = gv_keep_polarity (pts, n, pol, scratch);
+  memcpy (pts, scratch, (size_t) n * sizeof *pts);
   /* consensus again: parallel print (halftone rows) 2..3 px inside the border otherwise pulls
    * the Tukey fit into a tilted compromise between the two */
-  if (!gv_ransac_line (pts, n, &nx, &ny, &c))
-    return 0;
+  {
+    double sc;
+    if (!gv_ransac_line (pts, n, &nx, &ny, &c, &sc))
+      return 0;
+  }
   inl = gv_fit_line_robust (pts, n, &nx, &ny, &c, 1.5, 0.8, &rms);
   /* The corners are extrapolated from the side: where either end third has little support
    * the side's angle rests on the other part alone (a border lost against the table there),
@@ -1084,7 +1126,7 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
         fy[k] = best.y[k] * s.f + off;
       }
     int maxp = 4096;
-    pts = malloc ((size_t) maxp * sizeof (GvPt));
+    pts = malloc ((size_t) 2 * maxp * sizeof (GvPt));
     if (!pts)
       {
         ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
@@ -1097,7 +1139,10 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
     for (int k = 0; k < 4; k++)
       {
         int j = (k + 1) & 3;
-        if (!gv_refine_side (gray, fx[k], fy[k], fx[j], fy[j], R0, &fit[k], pts, maxp)
+        int okr = gv_refine_side (gray, fx[k], fy[k], fx[j], fy[j], R0, &fit[k], pts, pts + maxp, maxp);
+        if (getenv ("GV_COVER_DEBUG"))
+          fprintf (stderr, "DBG side %d ok %d inl %.3f end %.3f rms %.3f\n", k, okr, fit[k].inl, fit[k].end_support, fit[k].rms);
+        if (!okr
             || fit[k].inl < 0.35 || fit[k].end_support < GV_END_SUPPORT)
           {
             ret = gv_not_found (out, "a side of the cover could not be located precisely");

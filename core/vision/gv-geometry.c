@@ -178,8 +178,9 @@ gv_homography_cover_to_frame (const GvQuad *quad, int cover_w, int cover_h, doub
   if (!quad || !H || cover_w < 2 || cover_h < 2)
     return gv_error_set (GV_EINVAL, "cover homography: bad arguments (cover %dx%d)", cover_w,
                          cover_h);
-  double W = cover_w - 1, Hh = cover_h - 1;
-  double src[8] = { 0, 0, W, 0, W, Hh, 0, Hh };
+  /* the quad is the paper's outer boundary: it meets the outer corners of the corner texels */
+  double W = cover_w - 0.5, Hh = cover_h - 0.5;
+  double src[8] = { -0.5, -0.5, W, -0.5, W, Hh, -0.5, Hh };
   double dst[8];
   for (int i = 0; i < 4; i++)
     {

@@ -32,7 +32,9 @@ int gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
 /* H (row-major 3x3) maps points of src[] onto dst[] (4 points each, x then y). GV_EINVAL when
  * degenerate. */
 int gv_homography_from_points (const double src[8], const double dst[8], double H[9]);
-/* The homography mapping canonical cover pixels (0..w-1, 0..h-1) to frame pixels of quad. */
+/* The homography mapping canonical cover pixels to frame pixels of quad. The quad is the
+ * paper's outer boundary, so the cover's outer corners (-0.5, -0.5), (w - 0.5, -0.5),
+ * (w - 0.5, h - 0.5), (-0.5, h - 0.5) map to TL, TR, BR, BL (pixel centres at integers). */
 int gv_homography_cover_to_frame (const GvQuad *quad, int cover_w, int cover_h, double H[9]);
 void gv_homography_apply (const double H[9], double x, double y, double *ox, double *oy);
 int gv_homography_invert (const double H[9], double Hinv[9]);

@@ -31,6 +31,9 @@ static const GvParamSpec gv_param_specs[] = {
     "least distance between two golden frames" },
   { "cover-roi", GV_PARAM_BOOL, OFF (cover_roi), 0, 1, "",
     "measure sharpness and motion on the detected cover rather than the whole frame" },
+  { "cover-interval", GV_PARAM_INT, OFF (cover_interval), 1, 1000, "frames",
+    "detect the cover on the analysis image every N frames and carry it with the optical flow "
+    "in between (1 = every frame)" },
   { "cover-min-area", GV_PARAM_DOUBLE, OFF (cover.min_area_frac), 0.01, 1.0, "",
     "smallest cover area as a share of the frame" },
   { "cover-aspect", GV_PARAM_DOUBLE, OFF (cover.aspect), 0.2, 5.0, "",
@@ -78,6 +81,7 @@ gv_params_init_default (GvParams *p)
   p->max_golden = 5;
   p->min_gap = 15;
   p->cover_roi = 1;
+  p->cover_interval = 10;
   gv_cover_params_init_default (&p->cover);
   p->threads = 0;
 }

@@ -34,6 +34,7 @@ typedef struct {
   int max_golden;
   int min_gap;           /* frames between golden picks */
   int cover_roi;         /* 1: sharpness and motion measured on the detected cover */
+  int cover_interval;    /* detect the cover every N frames; carried by the flow between */
   GvCoverParams cover;
   int threads;           /* 0 = all cores */
 } GvParams;

@@ -79,6 +79,45 @@ gate_frame (GvFrameRecord *f)
     f->motion_gate = -1.0;
 }
 
+/* Moves each corner of q (full-res px) by the mean flow in a small window just inside the quad
+ * near that corner. flow is at the analysis resolution. -1 when a window has no flow. */
+static int
+gv_quad_carry (GvQuad *q, const GvImage *flow, int full_w, int full_h)
+{
+  double sx = (double) flow->width / full_w, sy = (double) flow->height / full_h;
+  double cx = 0, cy = 0;
+  GvQuad out;
+
+  for (int k = 0; k < 4; k++)
+    {
+      cx += q->x[k] / 4;
+      cy += q->y[k] / 4;
+    }
+  for (int k = 0; k < 4; k++)
+    {
+      /* A point 12 % of the way to the centre, in flow px. */
+      double px = ((q->x[k] + (cx - q->x[k]) * 0.12) + 0.5) * sx - 0.5;
+      double py = ((q->y[k] + (cy - q->y[k]) * 0.12) + 0.5) * sy - 0.5;
+      int x0 = (int) px - 4, y0 = (int) py - 4, n = 0;
+      double dx = 0, dy = 0;
+      for (int y = y0; y <= y0 + 8; y++)
+        for (int x = x0; x <= x0 + 8; x++)
+          if (x >= 0 && y >= 0 && x < flow->width && y < flow->height)
+            {
+              const float *f = gv_image_row_f32 (flow, y) + 2 * x;
+              dx += f[0];
+              dy += f[1];
+              n++;
+            }
+      if (n == 0)
+        return -1;
+      out.x[k] = q->x[k] + dx / n / sx;
+      out.y[k] = q->y[k] + dy / n / sy;
+    }
+  *q = out;
+  return 0;
+}
+
 static void
 add_stage (GvResult *r, const char *name, double s)
 {
@@ -109,6 +148,8 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
   GvKeepSet ks = { feed, NULL, 0, 0, 0 };
   void *pending = NULL;
   int cap = 0, rc = GV_OK, threads;
+  int have_quad = 0, last_detect = 0;
+  GvQuad quad;
   int *picks = NULL;
   double t0 = gv_monotonic_seconds (), t1, t2;
 
@@ -172,26 +213,43 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
       f->index = index;
       f->pts = pts;
       f->motion_next = -1.0;
-      if (p->cover_roi)
+      if (p->cover_roi && (!have_quad || r->n_frames - last_detect >= p->cover_interval))
         {
           const GvImage *small = be->ops->analysis_image (be);
           GvCoverDetection det;
+          have_quad = 0;
           if (small && gv_cover_detect (small, &p->cover, threads, &det) == GV_OK && det.found)
             {
-              GvQuad full;
               gv_quad_scale (&det.quad, (double) luma.width / small->width,
-                             (double) luma.height / small->height, &full);
-              f->cover_found = 1;
-              f->cover = full;
-              /* Measure inside the cover, away from its border with the table. */
-              gv_quad_shrink (&full, 0.04, &roi);
-              have_roi = 1;
+                             (double) luma.height / small->height, &quad);
+              have_quad = 1;
+              f->cover_detected = 1;
             }
+          last_detect = r->n_frames;
+        }
+      if (have_quad)
+        {
+          f->cover_found = 1;
+          f->cover = quad;
+          /* Measure inside the cover, away from its border with the table. */
+          gv_quad_shrink (&quad, 0.04, &roi);
+          have_roi = 1;
         }
       if ((rc = be->ops->measure (be, have_roi ? &roi : NULL, &m)))
         goto out;
       r->analysis_width = be->ops->analysis_image (be)->width;
       r->analysis_height = be->ops->analysis_image (be)->height;
+      if (have_quad && !f->cover_detected)
+        {
+          /* The quad was the previous frame's: carry it to this frame with this pair's flow,
+           * which is defined on the previous frame's grid. (The measures above used it one
+           * frame stale, well inside the 4 % margin for the still frames that matter.) */
+          const GvImage *fl = be->ops->last_flow (be);
+          if (!fl || gv_quad_carry (&quad, fl, luma.width, luma.height) != 0)
+            have_quad = 0;
+          f->cover_found = have_quad;
+          f->cover = quad;
+        }
       f->sharpness = m.sharpness;
       f->sharpness_frame = m.sharpness_frame;
       f->motion = m.motion;

@@ -46,7 +46,8 @@ typedef struct {
   double motion_gate;     /* what the gate tested: max(motion, motion_next) where measured */
   int measured;           /* 1 when motion_gate comes from at least one measured flow */
   int candidate;          /* passed the gate */
-  int cover_found;        /* cover found on the analysis image */
+  int cover_found;        /* a cover quad was used for this frame's measures */
+  int cover_detected;     /* 1: detected on this frame; 0: carried from the previous frame */
   GvQuad cover;           /* in full-res px, when cover_found */
 } GvFrameRecord;
 
