@@ -46,6 +46,10 @@
 /* Clutter is counted 2..GV_CLUTTER_FAR reduced px outside a side (6..30 px at 1080p): far
  * enough to see the art beyond an interior line, near enough for small covers. */
 #define GV_CLUTTER_FAR 10
+/* Edge strength, in units of the edge threshold, that counts as printed detail beyond a side. */
+#ifndef GV_BUSY_STRONG
+#define GV_BUSY_STRONG 2.0
+#endif
 /* Edge candidates per refinement profile: halftone dots next to the border give several
  * stronger steps within a few pixels of it, and the border must still be among them. */
 #define GV_SIDE_CANDS 6
@@ -710,6 +714,8 @@ typedef struct {
   double nx, ny, c;
   double inl, rms;
   double end_support; /* inlier share of the weaker end third of the side */
+  int conflict;       /* the two step polarities make lines apart by > 0.5 px */
+  int pol_inl[2];     /* points of each polarity (dark inside, bright inside) near the line */
 } GvSideFit;
 
 /* Copies the points of polarity sg into dst; returns their number. */
@@ -724,8 +730,8 @@ gv_keep_polarity (const GvPt *p, int n, int sg, GvPt *dst)
 }
 
 static int
-gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, int R0,
-                GvSideFit *out, GvPt *pts, GvPt *scratch, int maxp)
+gv_refine_side_pol (const GvImage *g, double ax, double ay, double bx, double by, int R0,
+                    int pol, GvSideFit *out, GvPt *pts, GvPt *scratch, int maxp)
 {
   double len = hypot (bx - ax, by - ay);
   if (!(len > 8))
@@ -737,27 +743,12 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, R0, pts, maxp, &tried);
   if (tried < 8)
     return 0;
-  /* The paper's cut edge keeps one polarity along a side (paper against its contact shadow
-   * and the table); the steps beside it (shadow to table, dark print to shadow) often have the
-   * other. Each polarity gets its own consensus line and the stronger wins, so a side never
-   * becomes a compromise between the border and the shadow's outer edge. */
-  int pol = 0;
+  if (pol)
+    {
+      n = gv_keep_polarity (pts, n, pol, scratch);
+      memcpy (pts, scratch, (size_t) n * sizeof *pts);
+    }
   {
-    double bs = 0;
-    for (int sg = -1; sg <= 1; sg += 2)
-      {
-        int m = gv_keep_polarity (pts, n, sg, scratch);
-        double tnx = nx, tny = ny, tc = c, sc = 0;
-        if (gv_ransac_line (scratch, m, &tnx, &tny, &tc, &sc) && sc > bs)
-          {
-            bs = sc;
-            pol = sg;
-          }
-      }
-    if (!pol)
-      return 0;
-    n = gv_keep_polarity (pts, n, pol, scratch);
-    memcpy (pts, scratch, (size_t) n * sizeof *pts);
     double sc;
     if (!gv_ransac_line (pts, n, &nx, &ny, &c, &sc))
       return 0;
@@ -769,8 +760,11 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   n = gv_side_points (g, ax, ay, bx, by, nx, ny, c, 4, pts, maxp, &tried);
   if (tried < 8)
     return 0;
-  n = gv_keep_polarity (pts, n, pol, scratch);
-  memcpy (pts, scratch, (size_t) n * sizeof *pts);
+  if (pol)
+    {
+      n = gv_keep_polarity (pts, n, pol, scratch);
+      memcpy (pts, scratch, (size_t) n * sizeof *pts);
+    }
   /* consensus again: parallel print (halftone rows) 2..3 px inside the border otherwise pulls
    * the Tukey fit into a tilted compromise between the two */
   {
@@ -791,6 +785,39 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
         third[u < 1.0 / 3 ? 0 : (u < 2.0 / 3 ? 1 : 2)]++;
       }
   out->end_support = fmin (third[0], third[2]) / fmax (1.0, tried / 3.0);
+  /* Polarity agreement: where the steps of each polarity near the line make lines of their
+   * own that part by more than 0.5 px at an end of the side, the fit mixes two edges (the
+   * paper's cut edge and the outer edge of its contact shadow) into a tilted compromise. */
+  out->conflict = 0;
+  out->pol_inl[0] = out->pol_inl[1] = 0;
+  if (!pol)
+    {
+      double ln[2][3];
+      int ok[2] = { 0, 0 };
+      for (int q = 0; q < 2; q++)
+        {
+          int m = 0;
+          for (int i = 0; i < n; i++)
+            if (pts[i].sg == (q ? 1 : -1) && fabs (pts[i].x * nx + pts[i].y * ny - c) < 1.5)
+              scratch[m++] = pts[i];
+          out->pol_inl[q] = m;
+          double qnx = nx, qny = ny, qc = c, qr;
+          if (m >= 8 && m >= 0.15 * tried
+              && gv_fit_line_robust (scratch, m, &qnx, &qny, &qc, 1.5, 0.8, &qr) >= 8)
+            {
+              ln[q][0] = qnx;
+              ln[q][1] = qny;
+              ln[q][2] = qc;
+              ok[q] = 1;
+            }
+        }
+      if (ok[0] && ok[1])
+        {
+          double da = (ax * ln[0][0] + ay * ln[0][1] - ln[0][2]) - (ax * ln[1][0] + ay * ln[1][1] - ln[1][2]);
+          double db = (bx * ln[0][0] + by * ln[0][1] - ln[0][2]) - (bx * ln[1][0] + by * ln[1][1] - ln[1][2]);
+          out->conflict = fmax (fabs (da), fabs (db)) > 0.5;
+        }
+    }
   out->nx = nx;
   out->ny = ny;
   out->c = c;
@@ -799,7 +826,72 @@ gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, in
   return out->inl > 0;
 }
 
+/* A side refined with steps of both polarities (print running into the border flips the step
+ * along it); where the two polarities disagree (a contact shadow's outer edge), again with the
+ * stronger polarity alone, whose fit may rest on less of the side. 1 when the side is located
+ * (fit in out), 0 when not. */
+static int
+gv_refine_side (const GvImage *g, double ax, double ay, double bx, double by, int R0,
+                double min_end, GvSideFit *out, GvPt *pts, GvPt *scratch, int maxp)
+{
+  int ok = gv_refine_side_pol (g, ax, ay, bx, by, R0, 0, out, pts, scratch, maxp);
+  if (ok && !out->conflict && out->inl >= 0.35 && out->end_support >= 0.3)
+    return 1;
+  if (!ok || !out->conflict)
+    return 0;
+  GvSideFit mixed = *out;
+  int pol = out->pol_inl[1] > out->pol_inl[0] ? 1 : -1;
+  ok = gv_refine_side_pol (g, ax, ay, bx, by, R0, pol, out, pts, scratch, maxp);
+  if (ok && out->inl >= 0.35 && out->end_support >= min_end)
+    return 1;
+  /* the stronger polarity alone is too thin: the mixed fit stands when it is clearly
+   * consistent (an occluder's edge of the other polarity crossing the side) */
+  *out = mixed;
+  /* (not without reduction: there the shadow's edge lies within the fit's tolerance) */
+  return min_end < 0.3 && out->inl >= 0.6 && out->end_support >= 0.5 && out->rms < 0.5;
+}
+
 /* --- the detector ---------------------------------------------------------------------- */
+
+/* Share of positions along the side from (ax, ay) to (bx, by) (reduced px; 10..90 % of it) with
+ * an edge pixel 4..GV_CLUTTER_FAR + 2 px beyond it (past the contact shadow's outer edge) on the side away from (ox, oy), a point inside
+ * the quad. The table outside a cover is quiet; printed art beyond a side means the side is a
+ * line of the art (or the true border lies further out). */
+static double
+gv_outside_busy (const GvSearch *s, double ax, double ay, double bx, double by, double ox,
+                 double oy)
+{
+  double len = hypot (bx - ax, by - ay);
+  if (!(len > 4))
+    return 1.0;
+  double dx = (bx - ax) / len, dy = (by - ay) / len, nx = -dy, ny = dx;
+  if ((ox - ax) * nx + (oy - ay) * ny > 0)
+    {
+      nx = -nx;
+      ny = -ny;
+    }
+  int pos = 0, busy = 0;
+  for (double t = 0.1 * len; t <= 0.9 * len; t += 1.0)
+    {
+      double px = ax + t * dx, py = ay + t * dy;
+      int hit = 0, in = 0;
+      for (int o = 4; o <= GV_CLUTTER_FAR + 2 && !hit; o++)
+        {
+          int xi = (int) floor (px + o * nx + 0.5), yi = (int) floor (py + o * ny + 0.5);
+          if (xi < 1 || yi < 1 || xi >= s->rw - 1 || yi >= s->rh - 1)
+            continue;
+          in = 1;
+          /* Only strong edges count: printed art is high contrast, a table's grain is not. */
+          hit = s->ori[(size_t) yi * s->rw + xi] != 255
+                && s->mag[(size_t) yi * s->rw + xi] > GV_BUSY_STRONG * s->thr;
+        }
+      if (!in)
+        continue;
+      pos++;
+      busy += hit;
+    }
+  return pos ? (double) busy / pos : 0.0;
+}
 
 static int
 gv_not_found (GvCoverDetection *out, const char *reason)
@@ -808,6 +900,86 @@ gv_not_found (GvCoverDetection *out, const char *reason)
   snprintf (out->reason, sizeof out->reason, "%s", reason);
   return gv_error_set (GV_ENOTFOUND, "cover not found: %s", reason);
 }
+
+
+/* Mean intensity step across the line n.p = c at signed distance d along the outward normal
+ * (I(d + 1) - I(d - 1)), over the middle 80 % of the side a-b. */
+static double
+gv_side_step_range (const GvImage *gray, double ax, double ay, double bx, double by, double onx,
+                    double ony, double d, double f0, double f1);
+
+
+static double
+gv_side_step_range (const GvImage *gray, double ax, double ay, double bx, double by, double onx,
+                    double ony, double d, double f0, double f1)
+{
+  const uint8_t *g = gray->data;
+  int st = (int) gray->stride, w = gray->width, h = gray->height;
+  double len = hypot (bx - ax, by - ay), sum = 0;
+  int n = 0;
+
+  for (double t = f0 * len; t <= f1 * len; t += 2.0)
+    {
+      double px = ax + (bx - ax) * t / len, py = ay + (by - ay) * t / len;
+      float o = gv_sample_clamped_f (g, st, w, h, (float) (px + (d + 1) * onx),
+                                     (float) (py + (d + 1) * ony));
+      float i = gv_sample_clamped_f (g, st, w, h, (float) (px + (d - 1) * onx),
+                                     (float) (py + (d - 1) * ony));
+      sum += (double) o - (double) i;
+      n++;
+    }
+  return n ? sum / n : 0.0;
+}
+
+/* The paper's edge is the outermost step of its polarity: a step of the same sign and at least
+ * half the strength 2.5..6 px further out means the fit locked onto a line inside the cover
+ * (a print border, a shade change) and the true edge is ambiguous. */
+static int
+gv_side_is_outermost (const GvImage *gray, double ax, double ay, double bx, double by,
+                      double cx, double cy)
+{
+  double len = hypot (bx - ax, by - ay);
+  if (!(len > 8))
+    return 1;
+  double nx = -(by - ay) / len, ny = (bx - ax) / len;
+  if ((cx - ax) * nx + (cy - ay) * ny > 0)
+    {
+      nx = -nx;
+      ny = -ny;
+    }
+  /* Per third of the side, since the cover may be brighter than the table along one part of
+   * a side and darker along another. */
+  for (int third = 0; third < 3; third++)
+    {
+      double f0 = 0.05 + 0.3 * third, f1 = f0 + 0.3, best = 0, bestd = 0;
+      double a0 = gv_side_step_range (gray, ax, ay, bx, by, nx, ny, 0.0, f0, f1);
+      double pol = a0 > 0 ? 1.0 : -1.0;
+      if (fabs (a0) < 4.0)
+        continue; /* no visible edge here (hidden or faint): the other thirds decide */
+      /* Another step of the same polarity 2.5..6 px further out: the fit took a line inside
+       * the cover (a print border) and the paper's edge is ambiguous. */
+      for (double d = 2.5; d <= 6.0; d += 0.5)
+        if (pol * gv_side_step_range (gray, ax, ay, bx, by, nx, ny, d, f0, f1) >= 0.5 * fabs (a0))
+          return 0;
+      /* The strongest step nearby lies clearly outside the line: the line is tilted onto print
+       * where the edge fades (dark art against a dark shadow). */
+      for (double d = 0.0; d <= 3.5; d += 0.25)
+        {
+          double sd = pol * gv_side_step_range (gray, ax, ay, bx, by, nx, ny, d, f0, f1);
+          if (sd > best)
+            {
+              best = sd;
+              bestd = d;
+            }
+        }
+      if (bestd > 1.25 && best > 1.5 * fabs (a0))
+        return 0;
+    }
+  return 1;
+}
+
+static int
+gv_not_found (GvCoverDetection *out, const char *reason);
 
 int
 gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
@@ -1139,11 +1311,11 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
     for (int k = 0; k < 4; k++)
       {
         int j = (k + 1) & 3;
-        int okr = gv_refine_side (gray, fx[k], fy[k], fx[j], fy[j], R0, &fit[k], pts, pts + maxp, maxp);
-        if (getenv ("GV_COVER_DEBUG"))
-          fprintf (stderr, "DBG side %d ok %d inl %.3f end %.3f rms %.3f\n", k, okr, fit[k].inl, fit[k].end_support, fit[k].rms);
-        if (!okr
-            || fit[k].inl < 0.35 || fit[k].end_support < GV_END_SUPPORT)
+        int okr = gv_refine_side (gray, fx[k], fy[k], fx[j], fy[j], R0,
+                                  /* without reduction the contact shadow lies within 1..2 px
+                                   * and a one-polarity fit needs both ends */
+                                  s.f > 1 ? GV_END_SUPPORT : 0.3, &fit[k], pts, pts + maxp, maxp);
+        if (!okr)
           {
             ret = gv_not_found (out, "a side of the cover could not be located precisely");
             goto out;
@@ -1175,6 +1347,42 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
         ret = gv_not_found (out, "the refined corners do not form a convex quadrilateral");
         goto out;
       }
+    /* Verification on evidence the side fits did not use: the art must not continue beyond
+     * any side. */
+    {
+      double cx = 0, cy = 0, rx[4], ry[4], inv = 1.0 / s.f, off2 = (s.f - 1) * 0.5;
+      for (int k = 0; k < 4; k++)
+        {
+          rx[k] = (q.x[k] - off2) * inv;
+          ry[k] = (q.y[k] - off2) * inv;
+          cx += 0.25 * rx[k];
+          cy += 0.25 * ry[k];
+        }
+      for (int k = 0; k < 4; k++)
+        {
+          int j = (k + 1) & 3;
+          double b = gv_outside_busy (&s, rx[k], ry[k], rx[j], ry[j], cx, cy);
+          if (b > 0.7)
+            {
+              ret = gv_not_found (out, "printed detail continues beyond a side of the candidate");
+              goto out;
+            }
+        }
+    }
+    {
+      double cx = 0.25 * (q.x[0] + q.x[1] + q.x[2] + q.x[3]);
+      double cy = 0.25 * (q.y[0] + q.y[1] + q.y[2] + q.y[3]);
+      for (int k = 0; k < 4; k++)
+        {
+          int j = (k + 1) & 3;
+          if (!gv_side_is_outermost (gray, q.x[k], q.y[k], q.x[j], q.y[j], cx, cy))
+            {
+              ret = gv_not_found (out, "the cover's edge is ambiguous (a second edge runs just "
+                                       "outside a side)");
+              goto out;
+            }
+        }
+    }
     out->quad = q;
     double fsum = 0;
     for (int k = 0; k < 4; k++)
@@ -1186,14 +1394,17 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
       {
         double mx = fmin (q.x[k] + 0.5, W - 0.5 - q.x[k]), my = fmin (q.y[k] + 0.5, H - 0.5 - q.y[k]);
         double m = fmin (mx, my);
-        if (m < -1.0)
+        /* m: distance of the corner inside the frame's outer boundary; a convex quad's side
+         * comes nearest the boundary at a corner */
+        if (m < 0.0)
           outside = 1;
-        if (m < 2.0)
+        if (m < 1.5)
           near = 1;
       }
     out->touches_border = near;
     if (outside)
       {
+        out->touches_border = 1;
         ret = gv_not_found (out, "cover partly out of frame");
         goto out;
       }
