@@ -59,6 +59,22 @@ typedef struct {
   char **sets;
 } CommonOpts;
 
+static void
+common_opts_clear (CommonOpts *o)
+{
+  g_clear_pointer (&o->sets, g_strfreev);
+  g_clear_pointer (&o->backend, g_free);
+}
+
+/* Frees the options before an early return. */
+#define RETURN_WITH(o, v)                                                                          \
+  do                                                                                               \
+    {                                                                                              \
+      common_opts_clear (&(o));                                                                    \
+      return (v);                                                                                  \
+    }                                                                                              \
+  while (0)
+
 static gboolean
 common_params (const CommonOpts *o, GvParams *p, GvBackendKind *kind)
 {
@@ -216,20 +232,20 @@ gv_cli_analyze (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "gvscan analyze: %s\n", error->message);
-      return 2;
+      RETURN_WITH (co, 2);
     }
   if (list_params)
     {
       print_params ();
-      return 0;
+      RETURN_WITH (co, 0);
     }
   if (argc != 2)
     {
       fprintf (stderr, "gvscan analyze: give exactly one VIDEO (see --help)\n");
-      return 2;
+      RETURN_WITH (co, 2);
     }
   if (!common_params (&co, &p, &kind))
-    return 2;
+    RETURN_WITH (co, 2);
   if (!out_dir)
     out_dir = g_strdup ("gvscan-out");
   if (!json_path)
@@ -326,8 +342,7 @@ out:
   gv_result_free (r);
   gv_frame_source_free (src);
   gv_backend_free (be);
-  g_strfreev (co.sets);
-  g_free (co.backend);
+  common_opts_clear (&co);
   return status;
 }
 
@@ -505,15 +520,15 @@ gv_cli_bench (int argc, char **argv)
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "gvscan bench: %s\n", error->message);
-      return 2;
+      RETURN_WITH (co, 2);
     }
   if (argc != 2 || repeat < 1)
     {
       fprintf (stderr, "gvscan bench: give one VIDEO and --repeat N >= 1\n");
-      return 2;
+      RETURN_WITH (co, 2);
     }
   if (!common_params (&co, &p, &kind))
-    return 2;
+    RETURN_WITH (co, 2);
   for (int i = 0; i < GV_STAGE_MAX + 2; i++)
     t[i] = g_array_new (FALSE, FALSE, sizeof (double));
   signal (SIGINT, on_sigint);
@@ -579,7 +594,6 @@ out:
   for (int i = 0; i < GV_STAGE_MAX + 2; i++)
     g_array_unref (t[i]);
   gv_backend_free (be);
-  g_strfreev (co.sets);
-  g_free (co.backend);
+  common_opts_clear (&co);
   return status;
 }

@@ -1,5 +1,7 @@
 /* gvscan: the GradeVault analysis core on the command line. */
+#include <libavutil/log.h>
 #include <locale.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +28,10 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Numbers in JSON and tables use '.', whatever the user's locale. */
   setlocale (LC_NUMERIC, "C");
+  /* FFmpeg's own log lines are not for users: our messages name the file and the cause.
+   * GV_FFMPEG_LOG=1 shows them for debugging. */
+  if (!getenv ("GV_FFMPEG_LOG"))
+    av_log_set_level (AV_LOG_QUIET);
   if (argc < 2)
     {
       usage (stderr);
