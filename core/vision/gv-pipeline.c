@@ -213,7 +213,7 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
       f->index = index;
       f->pts = pts;
       f->motion_next = -1.0;
-      if (p->cover_roi && (!have_quad || r->n_frames - last_detect >= p->cover_interval))
+      if (p->cover_roi && (r->n_frames == 0 || r->n_frames - last_detect >= p->cover_interval))
         {
           const GvImage *small = be->ops->analysis_image (be);
           GvCoverDetection det;
