@@ -29,6 +29,11 @@ typedef struct {
 int gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
                      GvCoverDetection *out);
 
+/* The same on an RGB frame (U8, 3 channels): luma first, then the Cr and Cb planes when luma
+ * finds nothing (covers whose colour differs from the table but whose brightness does not). */
+int gv_cover_detect_rgb (const GvImage *rgb, const GvCoverParams *p, int nthreads,
+                         GvCoverDetection *out);
+
 /* H (row-major 3x3) maps points of src[] onto dst[] (4 points each, x then y). GV_EINVAL when
  * degenerate. */
 int gv_homography_from_points (const double src[8], const double dst[8], double H[9]);
