@@ -762,6 +762,70 @@ test_cover_bad_input (void)
   gv_image_free (tiny);
 }
 
+/* A dark red cover on a dark blue table: nearly the same luma, very different chroma. The RGB
+ * detector must find it (on a chroma plane) within 2 px; luma alone may not. */
+static void
+test_cover_rgb_chroma (void)
+{
+  const int W = 1280, H = 720;
+  /* Cover corners (outer boundary, pixel centres at integers), slight perspective. */
+  const double q[8] = { 480.3, 90.6, 850.7, 80.2, 862.4, 650.8, 470.9, 660.3 };
+  const double src[8] = { -0.5, -0.5, 1059.5, -0.5, 1059.5, 1639.5, -0.5, 1639.5 };
+  double Hm[9], Hi[9];
+  GvImage *rgb = gv_image_new (W, H, 3, GV_U8);
+  GvCoverParams p;
+  GvCoverDetection d;
+  GRand *r = g_rand_new_with_seed (5);
+
+  g_assert_cmpint (gv_homography_from_points (src, q, Hm), ==, GV_OK);
+  g_assert_cmpint (gv_homography_invert (Hm, Hi), ==, GV_OK);
+  for (int y = 0; y < H; y++)
+    {
+      guint8 *row = gv_image_row_u8 (rgb, y);
+      for (int x = 0; x < W; x++)
+        {
+          double acc[3] = { 0, 0, 0 };
+          /* 4x4 supersampling for an antialiased paper edge. */
+          for (int sy = 0; sy < 4; sy++)
+            for (int sx = 0; sx < 4; sx++)
+              {
+                double u, v;
+                gv_homography_apply (Hi, x - 0.375 + 0.25 * sx, y - 0.375 + 0.25 * sy, &u, &v);
+                int in = u >= -0.5 && u <= 1059.5 && v >= -0.5 && v <= 1639.5;
+                int stripe = in && ((int) (u / 90) + (int) (v / 130)) % 2;
+                const double *c = !in ? (const double[3]) { 42, 62, 98 }
+                                      : stripe ? (const double[3]) { 120, 28, 34 }
+                                               : (const double[3]) { 140, 22, 30 };
+                for (int k = 0; k < 3; k++)
+                  acc[k] += c[k] / 16.0;
+              }
+          for (int k = 0; k < 3; k++)
+            {
+              double v = acc[k] + g_rand_double_range (r, -3, 3);
+              row[3 * x + k] = (guint8) CLAMP (v + 0.5, 0, 255);
+            }
+        }
+    }
+  gv_cover_params_init_default (&p);
+  {
+    GvImage *gray = gv_image_new (W, H, 1, GV_U8);
+    gv_image_rgb_to_gray (rgb, gray);
+    int rl = gv_cover_detect (gray, &p, 2, &d);
+    g_test_message ("luma alone: %s", rl == GV_OK ? "found" : d.reason);
+    gv_image_free (gray);
+  }
+  g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
+  g_assert_true (d.found);
+  double maxe = 0;
+  for (int k = 0; k < 4; k++)
+    maxe = MAX (maxe, hypot (d.quad.x[k] - q[2 * k], d.quad.y[k] - q[2 * k + 1]));
+  g_test_message ("chroma-only cover: max corner error %.3f px, confidence %.2f", maxe,
+                  d.confidence);
+  g_assert_cmpfloat (maxe, <, 2.0);
+  g_rand_free (r);
+  gv_image_free (rgb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -781,5 +845,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/geometry/cover/synth", test_cover_synth);
   g_test_add_func ("/gv/geometry/cover/threads", test_cover_threads);
   g_test_add_func ("/gv/geometry/cover/bad-input", test_cover_bad_input);
+  g_test_add_func ("/gv/geometry/cover/rgb-chroma", test_cover_rgb_chroma);
   return g_test_run ();
 }
