@@ -67,8 +67,8 @@ gv_png_write (const GvImage *img, const char *path)
   ctx->height = img->height;
   ctx->pix_fmt = img->channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
   ctx->time_base = (AVRational) { 1, 1 };
-  /* zlib level 3: about 4x faster than the default 9 on frames and covers, files ~10 % larger. */
-  ctx->compression_level = 3;
+  /* zlib level 1: several times faster than the default on frames and covers, files ~15 % larger. */
+  ctx->compression_level = 1;
   if ((r = avcodec_open2 (ctx, codec, NULL)) < 0)
     {
       ret = gv_error_set (GV_EFORMAT, "cannot write '%s': PNG encoder refused %dx%d: %s", path,
