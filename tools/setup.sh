@@ -13,7 +13,8 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev
       libglib2.0-dev libglib2.0-bin libjson-glib-dev
       libgtk-4-dev libcairo2-dev libsqlite3-dev libcurl4-openssl-dev libsoup-3.0-dev
       python3 python3-numpy python3-opencv
-      xvfb xauth poppler-utils desktop-file-utils appstream gettext)
+      xvfb xauth poppler-utils desktop-file-utils appstream gettext
+      adwaita-icon-theme fonts-dejavu-core)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -52,6 +53,16 @@ case "$mode" in
   run)
     [ -d build/meson-private ] || meson setup build --buildtype=release
     ninja -C build
+    # With a display: the app on the sample, analysing it at once. Headless: gvscan, and say so.
+    if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
+      if [ -x build/app/gradevault-inspector ]; then
+        exec ./build/app/gradevault-inspector data/sample/scan.mp4
+      fi
+      echo "setup: this build has no GTK app (GTK 4 was not found); analysing with gvscan instead" >&2
+    else
+      echo "setup: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the app cannot open;" \
+           "analysing the sample with gvscan instead" >&2
+    fi
     ./build/app/gvscan analyze data/sample/scan.mp4 --out "${GV_OUT:-gvscan-out}"
     ;;
   test)

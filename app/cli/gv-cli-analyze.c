@@ -1,5 +1,6 @@
 /* gv-cli-analyze.c: gvscan analyze, flow and bench. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,11 @@
 #include "gv-cli.h"
 #include "gv-error.h"
 #include "gv-flow.h"
+#if GV_HAVE_STORE
+#include <glib/gstdio.h>
+
+#include "gv-store.h"
+#endif
 
 static volatile sig_atomic_t gv_interrupted;
 
@@ -201,18 +207,253 @@ print_timings (const GvResult *r)
           r->total_seconds > 0 ? r->n_frames / r->total_seconds : 0.0);
 }
 
+#if GV_HAVE_STORE
+/* The run store side of analyze: every run is visible as running from its start and completed
+ * (or marked failed or cancelled) at its end. */
+typedef struct {
+  GvStore *store;
+  gint64 id;
+} CliRun;
+
+static char *
+params_json (const GvParams *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  int n;
+  const GvParamSpec *t = gv_params_table (&n);
+
+  json_builder_begin_object (b);
+  for (int i = 0; i < n; i++)
+    {
+      double v = gv_params_get (p, &t[i]);
+      json_builder_set_member_name (b, t[i].name);
+      if (t[i].type == GV_PARAM_DOUBLE)
+        json_builder_add_double_value (b, v);
+      else if (t[i].type == GV_PARAM_BOOL)
+        json_builder_add_boolean_value (b, v != 0);
+      else
+        json_builder_add_int_value (b, (gint64) v);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static gboolean
+cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *video,
+               const char *backend, const GvParams *p)
+{
+  g_autofree char *path = db ? g_strdup (db) : gv_store_default_path ();
+  g_autofree char *sha = NULL, *abs = NULL, *pj = NULL, *sid = NULL;
+  g_autoptr (GError) error = NULL;
+  GStatBuf st;
+  GvRunStart start = { 0 };
+
+  if (!(cr->store = gv_store_open (path, GV_STORE_OPEN_READ_WRITE, &error)))
+    {
+      fprintf (stderr, "gvscan analyze: %s\n(use --db FILE to store elsewhere, or --no-store)\n",
+               error->message);
+      return FALSE;
+    }
+  abs = g_canonicalize_filename (video, NULL);
+  /* A video that cannot be read is stored as a failed run below; no checksum then. */
+  sha = gv_sha256_file (video, NULL);
+  if (!scan_id)
+    {
+      /* The video's name without its extension. */
+      g_autofree char *base = g_path_get_basename (video);
+      char *dot = strrchr (base, '.');
+      if (dot && dot != base)
+        *dot = 0;
+      sid = g_strdup (base);
+    }
+  pj = params_json (p);
+  start.scan_id = scan_id ? scan_id : sid;
+  start.video_path = abs;
+  start.video_size = g_stat (video, &st) == 0 ? (gint64) st.st_size : -1;
+  start.video_sha256 = sha;
+  start.backend = backend;
+  start.parameters = pj;
+  if (!(cr->id = gv_store_run_begin (cr->store, &start, &error)))
+    {
+      fprintf (stderr, "gvscan analyze: %s\n(use --db FILE to store elsewhere, or --no-store)\n",
+               error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Marks the run failed or cancelled unless it was completed; closes the store. */
+static void
+cli_run_end (CliRun *cr, int status, const char *message)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (cr->store && cr->id > 0
+      && !gv_store_run_fail (cr->store, cr->id, status == 130 ? GV_RUN_CANCELLED : GV_RUN_FAILED,
+                             message && *message ? message : "failed", &error))
+    fprintf (stderr, "gvscan analyze: %s\n", error->message);
+  gv_store_close (cr->store);
+  cr->store = NULL;
+}
+
+static gboolean
+cli_run_finish (CliRun *cr, JsonNode *root, const char *out_dir, gboolean quiet)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) images = gv_run_images_from_dir (root, out_dir, &error);
+
+  if (!images || !gv_store_run_finish (cr->store, cr->id, root, images, &error))
+    {
+      fprintf (stderr, "gvscan analyze: the result was written but not stored: %s\n", error->message);
+      return FALSE;
+    }
+  if (!quiet)
+    fprintf (stderr, "gvscan: stored as run %" G_GINT64_FORMAT " in %s\n", cr->id,
+             gv_store_path (cr->store));
+  cr->id = 0;
+  return TRUE;
+}
+#endif
+
+/* A crop of img (x, y, w, h clipped to it). */
+static GvImage *
+crop_image (const GvImage *img, int x, int y, int w, int h)
+{
+  int x0 = MAX (x, 0), y0 = MAX (y, 0), x1 = MIN (x + w, img->width), y1 = MIN (y + h, img->height);
+  GvImage *c;
+
+  if (x1 <= x0 || y1 <= y0 || !(c = gv_image_new (x1 - x0, y1 - y0, img->channels, GV_U8)))
+    return NULL;
+  for (int yy = y0; yy < y1; yy++)
+    memcpy (gv_image_row_u8 (c, yy - y0), gv_image_row_u8 (img, yy) + (size_t) x0 * img->channels,
+            (size_t) (x1 - x0) * img->channels);
+  return c;
+}
+
+static void
+draw_rect_outline (GvImage *img, int x, int y, int w, int h, const uint8_t col[3])
+{
+  for (int k = 0; k < 2; k++) /* 2 px wide */
+    for (int i = 0; i < w + 2 * k; i++)
+      for (int side = 0; side < 2; side++)
+        {
+          int xx = x - k + i, yy = side ? y + h - 1 + k : y - k;
+          if (xx >= 0 && yy >= 0 && xx < img->width && yy < img->height)
+            memcpy (gv_image_row_u8 (img, yy) + 3 * xx, col, 3);
+        }
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < h + 2 * k; i++)
+      for (int side = 0; side < 2; side++)
+        {
+          int yy = y - k + i, xx = side ? x + w - 1 + k : x - k;
+          if (xx >= 0 && yy >= 0 && xx < img->width && yy < img->height)
+            memcpy (gv_image_row_u8 (img, yy) + 3 * xx, col, 3);
+        }
+}
+
+/* Stage 4/5 images (names as in gv_result_to_json): the mask, the heatmap on the fixed colour
+ * scale (gv_heat_colour), the mask over the print estimate with each defect's box, a crop per
+ * region and per defect from that overlay. */
+static int
+write_defect_images (const GvDefectReport *d, const char *out_dir)
+{
+  static const uint8_t red[3] = { 255, 32, 32 }, yellow[3] = { 255, 220, 0 }, cyan[3] = { 0, 200, 255 };
+  g_autofree char *mp = g_build_filename (out_dir, "defect_mask.png", NULL);
+  g_autofree char *hp = g_build_filename (out_dir, "defect_heatmap.png", NULL);
+  g_autofree char *op = g_build_filename (out_dir, "defect_overlay.png", NULL);
+  GvImage *heat = NULL, *ov = NULL;
+  int rc = GV_OK;
+
+  if (!d->mask)
+    return GV_OK;
+  heat = gv_image_new (d->width, d->height, 3, GV_U8);
+  ov = gv_image_copy (d->print);
+  if (!heat || !ov)
+    {
+      rc = GV_ENOMEM;
+      goto out;
+    }
+  for (int y = 0; y < d->height; y++)
+    {
+      const float *s = gv_image_row_f32 (d->score, y);
+      const uint8_t *m = gv_image_row_u8 (d->mask, y);
+      uint8_t *h = gv_image_row_u8 (heat, y), *o = gv_image_row_u8 (ov, y);
+      for (int x = 0; x < d->width; x++)
+        {
+          gv_heat_colour (s[x], h + 3 * x);
+          if (m[x])
+            for (int c = 0; c < 3; c++)
+              o[3 * x + c] = (uint8_t) ((o[3 * x + c] * 2 + red[c] * 3) / 5);
+        }
+    }
+  for (int i = 0; i < d->n_defects; i++)
+    draw_rect_outline (ov, d->defects[i].bbox[0] - 2, d->defects[i].bbox[1] - 2,
+                       d->defects[i].bbox[2] + 4, d->defects[i].bbox[3] + 4, yellow);
+  if ((rc = gv_png_write (d->mask, mp)) || (rc = gv_png_write (heat, hp)))
+    goto out;
+  for (int k = 0; k < GV_REGION_N && !rc; k++)
+    {
+      const GvRegionDef *rd = gv_region_def (k);
+      int x0 = (int) ceil (rd->x0 * d->width), y0 = (int) ceil (rd->y0 * d->height);
+      int x1 = (int) ceil (rd->x1 * d->width), y1 = (int) ceil (rd->y1 * d->height);
+      g_autofree char *name = g_strdup_printf ("region_crop_%s.png", rd->name);
+      g_autofree char *path = g_build_filename (out_dir, name, NULL);
+      GvImage *c = crop_image (ov, x0, y0, x1 - x0, y1 - y0);
+      rc = c ? gv_png_write (c, path) : GV_ENOMEM;
+      gv_image_free (c);
+    }
+  for (int i = 0; i < d->n_defects && !rc; i++)
+    {
+      const GvDefect *e = &d->defects[i];
+      int pad = 24;
+      g_autofree char *name = g_strdup_printf ("defect_crop_%02d_%s.png", i, gv_defect_kind_name (e->kind));
+      g_autofree char *path = g_build_filename (out_dir, name, NULL);
+      GvImage *c = crop_image (ov, e->bbox[0] - pad, e->bbox[1] - pad, e->bbox[2] + 2 * pad,
+                               e->bbox[3] + 2 * pad);
+      rc = c ? gv_png_write (c, path) : GV_ENOMEM;
+      gv_image_free (c);
+    }
+  /* the region outlines go on the full overlay only, after the crops */
+  for (int k = 0; k < GV_REGION_N && !rc; k++)
+    {
+      const GvRegionDef *rd = gv_region_def (k);
+      int x0 = (int) ceil (rd->x0 * d->width), y0 = (int) ceil (rd->y0 * d->height);
+      draw_rect_outline (ov, x0, y0, (int) ceil (rd->x1 * d->width) - x0,
+                         (int) ceil (rd->y1 * d->height) - y0, cyan);
+    }
+  if (!rc)
+    rc = gv_png_write (ov, op);
+out:
+  gv_image_free (heat);
+  gv_image_free (ov);
+  return rc;
+}
+
 int
 gv_cli_analyze (int argc, char **argv)
 {
   CommonOpts co = { -1, -1, NULL, NULL };
   g_autofree char *out_dir = NULL, *json_path = NULL;
   gboolean quiet = FALSE, list_params = FALSE, no_images = FALSE;
+#if GV_HAVE_STORE
+  g_autofree char *db = NULL, *scan_id = NULL, *fail_msg = NULL;
+  gboolean no_store = FALSE;
+  CliRun crun = { NULL, 0 };
+#endif
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Output directory (default: gvscan-out)", "DIR" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Result JSON (default: DIR/result.json)", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress or summary", NULL },
     { "no-images", 0, 0, G_OPTION_ARG_NONE, &no_images, "Do not write PNG images", NULL },
     { "list-params", 0, 0, G_OPTION_ARG_NONE, &list_params, "List every analysis parameter", NULL },
+#if GV_HAVE_STORE
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      "Run database (default: the user's data directory/gradevault-inspector/runs.db)", "FILE" },
+    { "no-store", 0, 0, G_OPTION_ARG_NONE, &no_store, "Do not keep this run in the run database", NULL },
+    { "scan-id", 0, 0, G_OPTION_ARG_STRING, &scan_id, "Scan id stored with the run (default: the video's name)", "ID" },
+#endif
     COMMON_ENTRIES (co),
     { NULL }
   };
@@ -253,6 +494,10 @@ gv_cli_analyze (int argc, char **argv)
   cp.quiet = quiet;
   cp.tty = isatty (2);
   signal (SIGINT, on_sigint);
+#if GV_HAVE_STORE
+  if (!no_store && !cli_run_begin (&crun, db, scan_id, argv[1], co.backend ? co.backend : "auto", &p))
+    goto out;
+#endif
 
   if (gv_backend_new (kind, &p, &be, why, sizeof why) != GV_OK)
     {
@@ -270,6 +515,9 @@ gv_cli_analyze (int argc, char **argv)
     {
       fprintf (stderr, "gvscan: cannot create the output directory %s: %s\n", out_dir,
                g_strerror (errno));
+#if GV_HAVE_STORE
+      fail_msg = g_strdup_printf ("cannot create the output directory %s: %s", out_dir, g_strerror (errno));
+#endif
       goto out;
     }
   golden_names = g_new0 (char *, r->n_golden + 1);
@@ -297,6 +545,11 @@ gv_cli_analyze (int argc, char **argv)
             }
         }
     }
+  if (!no_images && r->defects && write_defect_images (r->defects, out_dir) != GV_OK)
+    {
+      gv_cli_error (NULL);
+      goto out;
+    }
   {
     const GvDecodeStats *st = gv_frame_source_stats (src);
     g_autoptr (JsonNode) root = gv_result_to_json (r, gv_frame_source_info (src), st, why,
@@ -304,8 +557,22 @@ gv_cli_analyze (int argc, char **argv)
     if (!gv_json_write_file (root, json_path, &error))
       {
         fprintf (stderr, "gvscan: cannot write %s: %s\n", json_path, error->message);
+#if GV_HAVE_STORE
+        fail_msg = g_strdup_printf ("cannot write %s: %s", json_path, error->message);
+#endif
         goto out;
       }
+#if GV_HAVE_STORE
+    if (crun.store)
+      {
+        /* Images are stored from the files just written; the result JSON names them. */
+        if (!cli_run_finish (&crun, root, out_dir, quiet))
+          {
+            fail_msg = g_strdup ("the result could not be stored");
+            goto out;
+          }
+      }
+#endif
     status = 0;
     if (st->partial)
       {
@@ -331,12 +598,42 @@ gv_cli_analyze (int argc, char **argv)
                   i, g->frame_index, g->pts, g->sharpness, g->motion,
                   g->cover.found ? "found" : g->cover.reason);
         }
+      if (r->defects && r->defects->mask)
+        {
+          const GvDefectReport *d = r->defects;
+          printf ("  defects: %d on %d aligned covers, %.2f %% of the cover, damage score %.1f\n",
+                  d->n_defects, d->n_covers, d->defect_percentage, d->damage_score);
+          for (int i = 0; i < d->n_defects; i++)
+            {
+              const GvDefect *e = &d->defects[i];
+              printf ("    %-12s %-9s severity %.2f confidence %.2f  at %.1f,%.1f mm  %.1fx%.1f mm\n",
+                      gv_defect_kind_name (e->kind), gv_region_def (e->region)->name, e->severity,
+                      e->confidence, e->bbox_mm[0], e->bbox_mm[1], e->bbox_mm[2], e->bbox_mm[3]);
+            }
+        }
+      if (r->defects)
+        {
+          const GvGrade *g = &r->defects->grade;
+          for (int i = 0; i < g->n_lines; i++)
+            printf ("    %-78s %+6.2f  = %5.2f\n", g->lines[i].text, g->lines[i].delta, g->lines[i].running);
+          if (g->needs_review)
+            printf ("  grade: needs review (%s); the rule would give %.1f\n", g->review_reason,
+                    g->grade_estimate);
+          else
+            printf ("  grade: %.1f (CGC scale)\n", g->grade);
+        }
       for (guint i = 0; i < flags->len; i++)
         printf ("  flag: %s\n", (char *) g_ptr_array_index (flags, i));
       print_timings (r);
       printf ("\nResult: %s\n", json_path);
     }
 out:
+#if GV_HAVE_STORE
+  if (!fail_msg)
+    fail_msg = g_strdup (status == 130 ? "cancelled by the user"
+                         : *gv_error_message () ? gv_error_message () : "failed");
+  cli_run_end (&crun, status, fail_msg);
+#endif
   g_strfreev (golden_names);
   g_strfreev (warped_names);
   gv_result_free (r);

@@ -88,6 +88,19 @@ gv_result_flags (const GvResult *r, const GvDecodeStats *st)
     g_ptr_array_add (flags, g_strdup ("cover_partly_out_of_frame"));
   if (r->kept_limit_hit)
     g_ptr_array_add (flags, g_strdup ("frame_retention_limited"));
+  if (r->defects)
+    {
+      const GvDefectReport *d = r->defects;
+      if ((d->flags & GV_QF_TOO_FEW_SHARP) && r->n_golden >= r->params.max_golden)
+        g_ptr_array_add (flags, g_strdup ("too_few_sharp_frames"));
+      for (int k = 0; k < GV_REGION_N; k++)
+        if (d->regions[k].glare > 2.0)
+          g_ptr_array_add (flags, g_strdup_printf ("glare_over_%s", gv_region_def (k)->name));
+      if (d->flags & GV_QF_ALIGN_POOR)
+        g_ptr_array_add (flags, g_strdup ("cover_alignment_poor"));
+      if (d->grade.needs_review)
+        g_ptr_array_add (flags, g_strdup ("needs_review"));
+    }
   return flags;
 }
 
@@ -109,6 +122,155 @@ add_quad (JsonBuilder *b, const GvQuad *q)
 #define KV_DBL(b, k, v) (json_builder_set_member_name (b, k), json_builder_add_double_value (b, v))
 #define KV_STR(b, k, v) (json_builder_set_member_name (b, k), json_builder_add_string_value (b, v))
 #define KV_BOOL(b, k, v) (json_builder_set_member_name (b, k), json_builder_add_boolean_value (b, v))
+
+/* Stages 4 and 5 (docs/result-schema.md): the worker's flat members (defectPercentage,
+ * damageScore, regionScores, regionDetails, defectMask, defectHeatmap, defectOverlay,
+ * regionCrops), then ours (defects, grade). Image names are the ones gvscan analyze writes. */
+static void
+add_defects (JsonBuilder *b, const GvDefectReport *d)
+{
+  int have = d->mask != NULL;
+
+  KV_DBL (b, "defectPercentage", d->defect_percentage);
+  KV_DBL (b, "damageScore", d->damage_score);
+  if (have)
+    {
+      KV_STR (b, "defectMask", "defect_mask.png");
+      KV_STR (b, "defectHeatmap", "defect_heatmap.png");
+      KV_STR (b, "defectOverlay", "defect_overlay.png");
+    }
+  json_builder_set_member_name (b, "regionScores");
+  json_builder_begin_object (b);
+  for (int k = 0; k < GV_REGION_N; k++)
+    KV_DBL (b, gv_region_def (k)->name, d->regions[k].score);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "regionDetails");
+  json_builder_begin_object (b);
+  for (int k = 0; k < GV_REGION_N; k++)
+    {
+      const GvRegionReport *q = &d->regions[k];
+      const GvRegionDef *rd = gv_region_def (k);
+      json_builder_set_member_name (b, rd->name);
+      json_builder_begin_object (b);
+      KV_DBL (b, "defect_coverage", q->defect_coverage);
+      KV_DBL (b, "mean_intensity", q->mean_intensity);
+      KV_DBL (b, "max_intensity", q->max_intensity);
+      KV_DBL (b, "edge_density", q->edge_density);
+      KV_DBL (b, "quality_score", q->quality_score);
+      KV_DBL (b, "score", q->score);
+      KV_DBL (b, "glare", q->glare);
+      KV_INT (b, "defects", q->n_defects);
+      KV_DBL (b, "weight", rd->weight);
+      json_builder_set_member_name (b, "bounds");
+      json_builder_begin_array (b);
+      json_builder_add_double_value (b, rd->x0);
+      json_builder_add_double_value (b, rd->y0);
+      json_builder_add_double_value (b, rd->x1);
+      json_builder_add_double_value (b, rd->y1);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  if (have)
+    {
+      json_builder_set_member_name (b, "regionCrops");
+      json_builder_begin_object (b);
+      for (int k = 0; k < GV_REGION_N; k++)
+        {
+          g_autofree char *name = g_strdup_printf ("region_crop_%s.png", gv_region_def (k)->name);
+          KV_STR (b, gv_region_def (k)->name, name);
+        }
+      json_builder_end_object (b);
+    }
+
+  json_builder_set_member_name (b, "defects");
+  json_builder_begin_object (b);
+  KV_INT (b, "covers_used", d->n_covers);
+  json_builder_set_member_name (b, "cover_size");
+  json_builder_begin_array (b);
+  json_builder_add_int_value (b, d->width);
+  json_builder_add_int_value (b, d->height);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "alignment");
+  json_builder_begin_array (b);
+  for (int k = 0; k < d->n_covers; k++)
+    {
+      json_builder_begin_object (b);
+      KV_INT (b, "golden", d->cover_index[k]);
+      KV_DBL (b, "dx", d->align_dx[k]);
+      KV_DBL (b, "dy", d->align_dy[k]);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "list");
+  json_builder_begin_array (b);
+  for (int i = 0; i < d->n_defects; i++)
+    {
+      const GvDefect *e = &d->defects[i];
+      json_builder_begin_object (b);
+      KV_STR (b, "type", gv_defect_kind_name (e->kind));
+      KV_STR (b, "region", gv_region_def (e->region)->name);
+      json_builder_set_member_name (b, "bbox");
+      json_builder_begin_array (b);
+      for (int c = 0; c < 4; c++)
+        json_builder_add_int_value (b, e->bbox[c]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "bbox_mm");
+      json_builder_begin_array (b);
+      for (int c = 0; c < 4; c++)
+        json_builder_add_double_value (b, e->bbox_mm[c]);
+      json_builder_end_array (b);
+      KV_INT (b, "area_px", e->area_px);
+      KV_DBL (b, "area_mm2", e->area_mm2);
+      KV_DBL (b, "severity", e->severity);
+      KV_DBL (b, "confidence", e->confidence);
+      json_builder_set_member_name (b, "frames");
+      json_builder_begin_array (b);
+      for (int k = 0; k < d->n_covers; k++)
+        if (e->frames & (1u << k))
+          json_builder_add_int_value (b, d->cover_index[k]);
+      json_builder_end_array (b);
+      if (have)
+        {
+          g_autofree char *name = g_strdup_printf ("defect_crop_%02d_%s.png", i,
+                                                   gv_defect_kind_name (e->kind));
+          KV_STR (b, "crop", name);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  const GvGrade *g = &d->grade;
+  json_builder_set_member_name (b, "grade");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "grade");
+  if (g->needs_review)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_double_value (b, g->grade);
+  KV_DBL (b, "estimate", g->grade_estimate);
+  KV_BOOL (b, "needs_review", g->needs_review);
+  if (g->needs_review)
+    KV_STR (b, "review_reason", g->review_reason);
+  KV_DBL (b, "raw_points", g->raw_points);
+  KV_DBL (b, "cap", g->cap);
+  KV_STR (b, "cap_reason", g->cap_reason ? g->cap_reason : "none");
+  KV_STR (b, "scale", "CGC 25-point: 10.0 9.9 9.8 9.6 9.4 9.2 9.0 8.5 8.0 7.5 7.0 6.5 6.0 5.5 5.0 "
+                      "4.5 4.0 3.5 3.0 2.5 2.0 1.8 1.5 1.0 0.5");
+  json_builder_set_member_name (b, "explanation");
+  json_builder_begin_array (b);
+  for (int i = 0; i < g->n_lines; i++)
+    {
+      json_builder_begin_object (b);
+      KV_STR (b, "text", g->lines[i].text);
+      KV_DBL (b, "delta", g->lines[i].delta);
+      KV_DBL (b, "running", g->lines[i].running);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+}
 
 JsonNode *
 gv_result_to_json (const GvResult *r, const GvMediaInfo *info, const GvDecodeStats *st,
@@ -239,6 +401,9 @@ gv_result_to_json (const GvResult *r, const GvMediaInfo *info, const GvDecodeSta
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+
+  if (r->defects)
+    add_defects (b, r->defects);
 
   json_builder_set_member_name (b, "frames");
   json_builder_begin_array (b);

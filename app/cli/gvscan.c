@@ -8,6 +8,16 @@
 #include "gv-cli.h"
 #include "gv-config.h"
 
+/* gv-cli-validate.c */
+int gv_cli_validate (int argc, char **argv);
+
+#if GV_HAVE_STORE
+/* gv-cli-runs.c: the run store. */
+int gv_cli_runs (int argc, char **argv);
+int gv_cli_export (int argc, char **argv);
+int gv_cli_compare (int argc, char **argv);
+#endif
+
 static void
 usage (FILE *f)
 {
@@ -18,6 +28,12 @@ usage (FILE *f)
            "  flow VIDEO      optical flow from frame N-1 to N (.flo and colour-wheel PNG)\n"
            "  bench VIDEO     time every stage over repeated runs\n"
            "  synth           render a synthetic scan with ground truth\n"
+           "  validate VIDEO  run the CPU and CUDA backends and compare every output (exit 4: no GPU)\n"
+#if GV_HAVE_STORE
+           "  runs            list, show, delete or export stored runs\n"
+           "  export RUN      write a stored run's PDF, JSON, worker JSON, CSV\n"
+           "  compare A B     output-by-output differences between two stored runs\n"
+#endif
            "  version         print the version\n\n"
            "Run 'gvscan COMMAND --help' for the options of a command.\n");
 }
@@ -46,6 +62,16 @@ main (int argc, char **argv)
     return gv_cli_bench (argc - 1, argv + 1);
   if (!strcmp (cmd, "synth"))
     return gv_cli_synth (argc - 1, argv + 1);
+  if (!strcmp (cmd, "validate"))
+    return gv_cli_validate (argc - 1, argv + 1);
+#if GV_HAVE_STORE
+  if (!strcmp (cmd, "runs"))
+    return gv_cli_runs (argc - 1, argv + 1);
+  if (!strcmp (cmd, "export"))
+    return gv_cli_export (argc - 1, argv + 1);
+  if (!strcmp (cmd, "compare"))
+    return gv_cli_compare (argc - 1, argv + 1);
+#endif
   if (!strcmp (cmd, "version") || !strcmp (cmd, "--version"))
     {
       printf ("gvscan %s\n", GV_VERSION);

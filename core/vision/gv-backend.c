@@ -1,4 +1,7 @@
-/* gv-backend.c: backend selection (auto, cpu, cuda; GV_BACKEND sets the default). */
+/* gv-backend.c: backend selection (auto, cpu, cuda; GV_BACKEND sets the default). `why` says
+ * which backend runs and on what: for CUDA the device's name, compute capability, memory, driver
+ * and runtime versions; for the CPU under auto, why not CUDA (no CUDA in this build, no driver,
+ * no device, a device this build has no code for, or parameters the device path refuses). */
 #include "gv-backend.h"
 
 #include <stdio.h>
@@ -51,7 +54,8 @@ gv_backend_new (GvBackendKind kind, const GvParams *params, GvBackend **out, cha
                 snprintf (why, why_len, "using CUDA: %s", (*out)->device);
               return GV_OK;
             }
-          snprintf (reason, sizeof reason, "%s", gv_error_message ());
+          snprintf (reason, sizeof reason, "the CUDA backend failed to start: %s",
+                    gv_error_message ());
         }
       if (kind == GV_BACKEND_CUDA)
         return gv_error_set (GV_ENODEV, "the CUDA backend was asked for but cannot run: %s",
@@ -61,7 +65,7 @@ gv_backend_new (GvBackendKind kind, const GvParams *params, GvBackend **out, cha
   if (rc == GV_OK && why)
     {
       if (kind == GV_BACKEND_AUTO)
-        snprintf (why, why_len, "using the CPU (%s): %s", (*out)->device, reason);
+        snprintf (why, why_len, "using the CPU (%s) because %s", (*out)->device, reason);
       else
         snprintf (why, why_len, "using the CPU (%s) as asked", (*out)->device);
     }
@@ -81,7 +85,8 @@ int
 gv_backend_cuda_available (char *why, size_t why_len)
 {
   if (why)
-    snprintf (why, why_len, "this build has no CUDA backend (nvcc was not found at build time)");
+    snprintf (why, why_len, "this build has no CUDA backend (nvcc was not found at build time, "
+              "or it was configured with -Dcuda=disabled)");
   return 0;
 }
 

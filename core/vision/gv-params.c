@@ -75,7 +75,7 @@ void
 gv_params_init_default (GvParams *p)
 {
   memset (p, 0, sizeof *p);
-  p->analysis_size = 640;
+  p->analysis_size = 320;
   gv_flow_params_init_default (&p->flow);
   p->motion_gate = 1.0;
   p->max_golden = 5;

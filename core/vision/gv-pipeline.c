@@ -12,7 +12,11 @@
 #include <time.h>
 
 #include "gv-error.h"
+#include "gv-flow.h"
 #include "gv-threads.h"
+
+/* Long side of the image the per-frame cover detection runs on (see gv-cover.c). */
+#define GV_DETECT_SIZE 960
 
 double
 gv_monotonic_seconds (void)
@@ -137,6 +141,7 @@ gv_result_free (GvResult *r)
     }
   free (r->golden);
   free (r->frames);
+  gv_defect_report_free (r->defects);
   free (r);
 }
 
@@ -148,8 +153,9 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
   GvKeepSet ks = { feed, NULL, 0, 0, 0 };
   void *pending = NULL;
   int cap = 0, rc = GV_OK, threads;
-  int have_quad = 0, last_detect = 0;
+  int have_quad = 0, last_detect = 0, last_found = 0;
   GvQuad quad;
+  GvImage *detect_img = NULL;
   int *picks = NULL;
   double t0 = gv_monotonic_seconds (), t1, t2;
 
@@ -217,13 +223,44 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
         {
           const GvImage *small = be->ops->analysis_image (be);
           GvCoverDetection det;
-          have_quad = 0;
+          /* A carried quad outlives a failed re-detection (a blurred frame, glare) for a few
+           * intervals; the flow keeps it on the cover meanwhile. */
+          if (r->n_frames - last_found > 5 * p->cover_interval)
+            have_quad = 0;
+          /* The detector wants about GV_DETECT_SIZE px on the long side, whatever the flow's
+           * analysis size: below that it sees too little of the cover's edges. */
+          int llong = luma.width > luma.height ? luma.width : luma.height;
+          int target = llong < GV_DETECT_SIZE ? llong : GV_DETECT_SIZE;
+          if (small && (small->width > small->height ? small->width : small->height) < target)
+            {
+              if (target == llong)
+                small = &luma;
+              else
+                {
+                  int dw, dh;
+                  gv_analysis_dims (luma.width, luma.height, target, &dw, &dh);
+                  if (detect_img && (detect_img->width != dw || detect_img->height != dh))
+                    {
+                      gv_image_free (detect_img);
+                      detect_img = NULL;
+                    }
+                  if (!detect_img && !(detect_img = gv_image_new (dw, dh, 1, GV_U8)))
+                    {
+                      rc = gv_error_code ();
+                      goto out;
+                    }
+                  if ((rc = gv_resize_area_u8 (&luma, detect_img, threads)))
+                    goto out;
+                  small = detect_img;
+                }
+            }
           if (small && gv_cover_detect (small, &p->cover, threads, &det) == GV_OK && det.found)
             {
               gv_quad_scale (&det.quad, (double) luma.width / small->width,
                              (double) luma.height / small->height, &quad);
               have_quad = 1;
               f->cover_detected = 1;
+              last_found = r->n_frames;
             }
           last_detect = r->n_frames;
         }
@@ -335,7 +372,6 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
   for (int k = 0; k < r->n_golden; k++)
     {
       GvGolden *g = &r->golden[k];
-      GvImage *gray;
       double H[9];
 
       if (progress && progress->cancelled && progress->cancelled (progress->ud))
@@ -343,15 +379,7 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
           goto out;
         }
-      gray = gv_image_new (g->rgb->width, g->rgb->height, 1, GV_U8);
-      if (!gray)
-        {
-          rc = gv_error_code ();
-          goto out;
-        }
-      gv_image_rgb_to_gray (g->rgb, gray);
-      rc = gv_cover_detect (gray, &p->cover, threads, &g->cover);
-      gv_image_free (gray);
+      rc = gv_cover_detect_rgb (g->rgb, &p->cover, threads, &g->cover);
       if (rc != GV_OK && rc != GV_ENOTFOUND)
         goto out;
       rc = GV_OK;
@@ -372,9 +400,43 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
         progress->progress (progress->ud, "cover_geometry", (double) (k + 1) / r->n_golden);
     }
   add_stage (r, "cover_geometry", gv_monotonic_seconds () - t2);
+
+  /* Stage 4: defect analysis on the golden covers. */
+  {
+    GvDefectInput din[GV_DEFECTS_MAX_COVERS];
+    int nin = 0;
+    double t3 = gv_monotonic_seconds (), t4;
+    for (int k = 0; k < r->n_golden && nin < GV_DEFECTS_MAX_COVERS; k++)
+      if (r->golden[k].warped)
+        din[nin++] = (GvDefectInput) { r->golden[k].rgb, &r->golden[k].cover.quad,
+                                       r->golden[k].cover.touches_border, k };
+    if (progress && progress->progress)
+      progress->progress (progress->ud, "defect_analysis", 0.0);
+    rc = gv_defects_analyze (din, nin, p->cover.out_width, p->cover.out_height, p->cover.width_mm,
+                             p->cover.height_mm, threads,
+                             progress ? progress->cancelled : NULL, progress ? progress->ud : NULL,
+                             &r->defects);
+    if (rc < 0)
+      goto out;
+    t4 = gv_monotonic_seconds ();
+    add_stage (r, "defect_analysis", t4 - t3);
+    if (progress && progress->progress)
+      progress->progress (progress->ud, "defect_analysis", 1.0);
+    /* Stage 5: regions and grade. */
+    if (progress && progress->cancelled && progress->cancelled (progress->ud))
+      {
+        rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
+        goto out;
+      }
+    gv_defects_finish (r->defects, threads);
+    add_stage (r, "grading", gv_monotonic_seconds () - t4);
+    if (progress && progress->progress)
+      progress->progress (progress->ud, "grading", 1.0);
+  }
   r->total_seconds = gv_monotonic_seconds () - t0;
 
 out:
+  gv_image_free (detect_img);
   if (pending)
     feed->release (feed->ud, pending);
   for (int j = 0; j < ks.n_kept; j++)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "gv-backend.h"
+#include "gv-defects.h"
 #include "gv-geometry.h"
 #include "gv-image.h"
 #include "gv-params.h"
@@ -28,7 +29,8 @@ typedef struct {
 
 typedef struct {
   void *ud;
-  /* stage: "frame_analysis", "golden_frames", "cover_geometry"; frac 0..1 within the stage. */
+  /* stage: "frame_analysis", "golden_frames", "cover_geometry", "defect_analysis", "grading";
+   * frac 0..1 within the stage. */
   void (*progress) (void *ud, const char *stage, double frac);
   /* Non-zero to stop; polled every frame. */
   int (*cancelled) (void *ud);
@@ -80,10 +82,11 @@ typedef struct {
   int n_stages;
   GvStageTime stages[GV_STAGE_MAX];
   double decode_seconds;  /* time spent waiting for decoded frames (inside frame_analysis) */
+  GvDefectReport *defects; /* stages 4 and 5 (gv-defects.h); always set after a run */
   double total_seconds;
 } GvResult;
 
-/* Runs stages 1 to 3. Returns GV_OK with *out set, or a negative code (GV_ECANCELLED when
+/* Runs stages 1 to 5 (4: defect analysis on the golden covers, 5: regions and grade). Returns GV_OK with *out set, or a negative code (GV_ECANCELLED when
  * cancelled) with *out NULL. */
 int gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
                      const GvProgress *progress, GvResult **out);

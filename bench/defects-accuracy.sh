@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bench/defects-accuracy.sh: stage 4/5 accuracy on synthetic scans with ground truth, ours and
+# the production worker's formula side by side (docs/accuracy.md). Renders clean and damaged
+# scans with gvscan synth (H.264 video, as a phone would give), runs gvscan analyze on each and
+# scores the results with bench/defects-accuracy.py. Usage:
+#   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build-release}
+dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
+clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
+damaged=${DAMAGED_SEEDS:-101 103 104 106 107 108 109 110}
+w=${W:-1280}
+h=${H:-720}
+[ -x "$build/app/gvscan" ] || meson setup "$build" --buildtype=release >/dev/null
+ninja -C "$build" app/gvscan >/dev/null
+gv=$build/app/gvscan
+run() { # name seed defects
+  local d=$dir/$1
+  [ -f "$d/scan.mp4" ] || "$gv" synth --out "$d" --seed "$2" --defects "$3" --frames 150 \
+      --width "$w" --height "$h" --quiet
+  [ -f "$d/out/result.json" ] || "$gv" analyze "$d/scan.mp4" --out "$d/out" --quiet --no-store \
+      || true
+}
+for s in $clean; do run clean$s "$s" 0; done
+for s in $damaged; do run damaged$s "$s" 7; done
+# the same cover given more damage: grades must not rise
+for n in 0 2 4 7; do run mono103_$n 103 "$n"; done
+/usr/bin/python3 bench/defects-accuracy.py "$dir"

@@ -1,0 +1,271 @@
+/* gv-defect-kernels.h: per-pixel code of the defect analysis (stage 4), shared with the CUDA
+ * backend. Plain float/int arithmetic in a fixed order; no libm transcendental. The thresholds
+ * are absolute (0..255 colour units of the warped cover) and documented in docs/accuracy.md. */
+#pragma once
+
+#include <stdint.h>
+
+#include "gv-kernel-common.h"
+
+/* Exposed paper fibre (whitening of worn, scratched, creased or torn paper), RGB. */
+#define GV_DK_PAPER_R 238.0f
+#define GV_DK_PAPER_G 232.0f
+#define GV_DK_PAPER_B 215.0f
+/* Glare: brighter than the print estimate by this much (luma) ... */
+#define GV_DK_GLARE_DLUMA 28
+/* ... and nearly colourless (max - min channel) and bright. */
+#define GV_DK_GLARE_MAXSAT 60
+#define GV_DK_GLARE_MINLUMA 150
+/* Whitened thin line: the line pixel moves towards paper by at least this share ... */
+#define GV_DK_LINE_AMIN 0.16f
+/* ... over a background at least this far from paper (else whitening is invisible) ... */
+#define GV_DK_LINE_VMIN 45.0f
+/* ... brighter than its sides by this much luma, sides not ink-black, sides alike. */
+#define GV_DK_LINE_DLUMA 10.0f
+#define GV_DK_LINE_SIDE_MINLUMA 45.0f
+#define GV_DK_LINE_SIDE_MAXDIFF 60.0f
+/* ... and the change must point at paper colour: residual within RES0 units, in quadrature
+ * with RESK times the whitening (white ink, 246 242 232, is not paper fibre). */
+#define GV_DK_LINE_RES0 6.0f
+#define GV_DK_LINE_RESK 0.05f
+/* Table seen through the cover outline: every channel within this of the table beside it, or a
+ * thin line whose colour moves towards the table's by at least GV_DK_CUT_AMIN. */
+#define GV_DK_CUT_AMIN 0.35f
+#define GV_DK_TABLE_TOL 22
+
+/* Stain: a multiplicative brown tint. Across a stain's edge the per-channel log ratio of the
+ * colours points along GV_DK_STAIN_DIR (red darkens least, blue most) within
+ * GV_DK_STAIN_COS, with a size of at least GV_DK_STAIN_MIN (natural log units); grey shading
+ * (1, 1, 1) is 21 degrees away. */
+#define GV_DK_STAIN_DIR_R 0.26f
+#define GV_DK_STAIN_DIR_G 0.49f
+#define GV_DK_STAIN_DIR_B 0.83f
+#define GV_DK_STAIN_COS 0.995f
+#define GV_DK_STAIN_MIN 0.18f
+#define GV_DK_STAIN_MAX 1.20f
+
+/* BT.601 luma in fixed point (as gv_image_rgb_to_gray). */
+GV_KERNEL int
+gv_dk_luma (const uint8_t *p)
+{
+  return (77 * (int) p[0] + 150 * (int) p[1] + 29 * (int) p[2] + 128) >> 8;
+}
+
+GV_KERNEL float
+gv_dk_lumaf (float r, float g, float b)
+{
+  return 0.299f * r + 0.587f * g + 0.114f * b;
+}
+
+/* Median of n (1..8) bytes: insertion sort, the mean of the two middle values rounded up when
+ * n is even. */
+GV_KERNEL uint8_t
+gv_dk_median_u8 (const uint8_t *v, int n)
+{
+  uint8_t s[8];
+  for (int i = 0; i < n; i++)
+    {
+      uint8_t x = v[i];
+      int j = i;
+      while (j > 0 && s[j - 1] > x)
+        {
+          s[j] = s[j - 1];
+          j--;
+        }
+      s[j] = x;
+    }
+  if (n & 1)
+    return s[n / 2];
+  return (uint8_t) (((int) s[n / 2 - 1] + (int) s[n / 2] + 1) >> 1);
+}
+
+/* 1 when cover pixel f (one frame) is glare over the print estimate m. */
+GV_KERNEL int
+gv_dk_is_glare (const uint8_t *f, const uint8_t *m)
+{
+  int lf = gv_dk_luma (f), lm = gv_dk_luma (m);
+  int mx = f[0] > f[1] ? f[0] : f[1], mn = f[0] < f[1] ? f[0] : f[1];
+  mx = f[2] > mx ? f[2] : mx;
+  mn = f[2] < mn ? f[2] : mn;
+  return lf - lm >= GV_DK_GLARE_DLUMA && mx - mn <= GV_DK_GLARE_MAXSAT && lf >= GV_DK_GLARE_MINLUMA;
+}
+
+/* Strength (0 = none, else the share a in 0..1) with which pixel p, against its two sides sa
+ * and sb across a thin line, moves towards the colour `paper`: p - mean(sa, sb) must be
+ * a * (paper - mean(sa, sb)) with a small residual. brighter: p must also be brighter than its
+ * sides, which must not be dark (whitening). */
+GV_KERNEL float
+gv_dk_toward (const uint8_t *p, const uint8_t *sa, const uint8_t *sb, const float *paper, int brighter)
+{
+  float bk[3], d[3], v[3], dv = 0.0f, vv = 0.0f, sd = 0.0f;
+  for (int c = 0; c < 3; c++)
+    {
+      float x = (float) sa[c] - (float) sb[c];
+      sd += x < 0.0f ? -x : x;
+      bk[c] = 0.5f * ((float) sa[c] + (float) sb[c]);
+      d[c] = (float) p[c] - bk[c];
+      v[c] = paper[c] - bk[c];
+      dv += d[c] * v[c];
+      vv += v[c] * v[c];
+    }
+  if (sd > GV_DK_LINE_SIDE_MAXDIFF || vv < GV_DK_LINE_VMIN * GV_DK_LINE_VMIN)
+    return 0.0f;
+  float lb = gv_dk_lumaf (bk[0], bk[1], bk[2]);
+  if (brighter && lb < GV_DK_LINE_SIDE_MINLUMA)
+    return 0.0f;
+  if (brighter && gv_dk_lumaf ((float) p[0], (float) p[1], (float) p[2]) - lb < GV_DK_LINE_DLUMA)
+    return 0.0f;
+  float a = dv / vv;
+  if (a < GV_DK_LINE_AMIN)
+    return 0.0f;
+  if (a > 1.0f)
+    a = 1.0f;
+  float r2 = 0.0f;
+  for (int c = 0; c < 3; c++)
+    {
+      float r = d[c] - a * v[c];
+      r2 += r * r;
+    }
+  /* residual allowed: RES0 units in quadrature with RESK of the whitening (exposure drift) */
+  float av2 = a * a * vv;
+  if (r2 > GV_DK_LINE_RES0 * GV_DK_LINE_RES0 + GV_DK_LINE_RESK * GV_DK_LINE_RESK * av2)
+    return 0.0f;
+  return a;
+}
+
+GV_KERNEL float
+gv_dk_whiten (const uint8_t *p, const uint8_t *sa, const uint8_t *sb)
+{
+  const float paper[3] = { GV_DK_PAPER_R, GV_DK_PAPER_G, GV_DK_PAPER_B };
+  return gv_dk_toward (p, sa, sb, paper, 1);
+}
+
+/* Table seen through a thin cut (chips, tears): pixel p against its sides moves towards the
+ * table colour t by a share a; the strongest a over four directions at 2 px. */
+GV_KERNEL float
+gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const float *t)
+{
+  static const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+  float best = 0.0f;
+  const uint8_t *p = img + (long) y * stride + 3 * x;
+  if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2)
+    return 0.0f;
+  /* a cut shows the table, or paper and table mixed: never much darker than the table (black
+   * ink lines running to the edge are print) */
+  if (gv_dk_lumaf ((float) p[0], (float) p[1], (float) p[2]) < gv_dk_lumaf (t[0], t[1], t[2]) - 25.0f)
+    return 0.0f;
+  for (int k = 0; k < 4; k++)
+    {
+      int dx = dirs[k][0] * 2, dy = dirs[k][1] * 2;
+      float v = gv_dk_toward (p, img + (long) (y - dy) * stride + 3 * (x - dx),
+                              img + (long) (y + dy) * stride + 3 * (x + dx), t, 0);
+      if (v > best)
+        best = v;
+    }
+  return best;
+}
+
+/* Line evidence at (x, y) of an RGB image: the strongest whitening over four directions (sides
+ * at 2 px, or 2.8 px diagonally: lines up to about 3 px wide). No side sample out to 4
+ * px may be ink-black (luma < GV_DK_LINE_INK): the gaps between printed black strokes (text,
+ * bar codes) are white ink, not damage. Sides outside the image give 0. */
+#define GV_DK_LINE_INK 70
+GV_KERNEL float
+gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
+{
+  static const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+  float best = 0.0f;
+  const uint8_t *p = img + (long) y * stride + 3 * x;
+  if (x < 4 || y < 4 || x >= w - 4 || y >= h - 4)
+    return 0.0f;
+  for (int k = 0; k < 4; k++)
+    {
+      int dx = dirs[k][0], dy = dirs[k][1];
+      int ink = 0;
+      /* ink check out to 4 px: steps 2..4 along an axis, 1..3 along a diagonal */
+      for (int m = 2; m <= 4 && !ink; m++)
+        {
+          int mm = k < 2 ? m : m - 1;
+          const uint8_t *qa = img + (long) (y - dy * mm) * stride + 3 * (x - dx * mm);
+          const uint8_t *qb = img + (long) (y + dy * mm) * stride + 3 * (x + dx * mm);
+          ink = gv_dk_luma (qa) < GV_DK_LINE_INK || gv_dk_luma (qb) < GV_DK_LINE_INK;
+        }
+      if (ink)
+        continue;
+      int m = 2; /* 2 px along an axis, 2.8 px along a diagonal */
+      float v = gv_dk_whiten (p, img + (long) (y - dy * m) * stride + 3 * (x - dx * m),
+                              img + (long) (y + dy * m) * stride + 3 * (x + dx * m));
+      if (v > best)
+        best = v;
+    }
+  return best;
+}
+
+/* Stain-edge evidence at (x, y): the largest log-ratio size along the stain direction over four
+ * directions at +-3 px; lg is logf(0..255) tabulated on the host. 0 when none. */
+GV_KERNEL float
+gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, const float *lg)
+{
+  static const int dirs[4][2] = { { 3, 0 }, { 0, 3 }, { 2, 2 }, { 2, -2 } };
+  const float sd[3] = { GV_DK_STAIN_DIR_R, GV_DK_STAIN_DIR_G, GV_DK_STAIN_DIR_B };
+  float best = 0.0f;
+  if (x < 3 || y < 3 || x >= w - 3 || y >= h - 3)
+    return 0.0f;
+  for (int k = 0; k < 4; k++)
+    {
+      const uint8_t *a = img + (long) (y - dirs[k][1]) * stride + 3 * (x - dirs[k][0]);
+      const uint8_t *b = img + (long) (y + dirs[k][1]) * stride + 3 * (x + dirs[k][0]);
+      float l, ll = 0.0f, m = 0.0f, ss = 0.0f;
+      int nv = 0;
+      /* a channel near black or white carries no ratio: no evidence there */
+      for (int c = 0; c < 3; c++)
+        {
+          if (a[c] < 20 || b[c] < 20 || a[c] > 250 || b[c] > 250)
+            continue;
+          nv++;
+          l = lg[a[c]] - lg[b[c]];
+          ll += l * l;
+          m += l * sd[c];
+          ss += sd[c] * sd[c];
+        }
+      if (nv < 3)
+        continue;
+      if (m < 0.0f)
+        m = -m;
+      /* size along the direction (restricted to the channels used) */
+      if (m * m < GV_DK_STAIN_MIN * GV_DK_STAIN_MIN * ss || m * m > GV_DK_STAIN_MAX * GV_DK_STAIN_MAX * ss)
+        continue;
+      /* cos = m / (|l| |s|) >= GV_DK_STAIN_COS, squared to avoid a square root */
+      if (m * m < GV_DK_STAIN_COS * GV_DK_STAIN_COS * ll * ss)
+        continue;
+      m = m * m / ss; /* squared size */
+      if (m > best)
+        best = m;
+    }
+  return best;
+}
+
+/* 1 when p looks like the table t beside the cover (every channel within the tolerance). */
+GV_KERNEL int
+gv_dk_tablelike (const uint8_t *p, const float *t)
+{
+  for (int c = 0; c < 3; c++)
+    {
+      float d = (float) p[c] - t[c];
+      if (d > (float) GV_DK_TABLE_TOL || d < -(float) GV_DK_TABLE_TOL)
+        return 0;
+    }
+  return 1;
+}
+
+/* |Sobel| of luma (L1), for the edge density of a region. */
+GV_KERNEL int
+gv_dk_sobel_l1 (const uint8_t *g, int w, int h, int stride, int x, int y)
+{
+  int xl = x > 0 ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
+  int yu = y > 0 ? y - 1 : y, yd = y < h - 1 ? y + 1 : y;
+  const uint8_t *ru = g + (long) yu * stride, *r = g + (long) y * stride, *rd = g + (long) yd * stride;
+  int gx = (ru[xr] + 2 * r[xr] + rd[xr]) - (ru[xl] + 2 * r[xl] + rd[xl]);
+  int gy = (rd[xl] + 2 * rd[x] + rd[xr]) - (ru[xl] + 2 * ru[x] + ru[xr]);
+  return (gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy);
+}

@@ -1,0 +1,1253 @@
+/* gv-defects.c: stage 4, defect analysis on the golden covers.
+ * 1. Each golden cover is warped again with a margin (the table just outside the outline) and
+ *    aligned to the first by a translation found with Lucas-Kanade (inverse compositional,
+ *    reference gradients, 4 iterations) on the cover's interior; the corners are already within
+ *    about 0.3 px, the translation removes what is left of the common shift.
+ * 2. The per-pixel median over the aligned covers is the print estimate; a cover's pixel much
+ *    brighter and colourless than it is glare (moves between covers) and is left out of a second
+ *    median; where half the covers or more have glare the pixel is excluded and flagged.
+ * 3. Evidence on the print estimate, with absolute thresholds (gv-defect-kernels.h):
+ *    - table seen inside the ideal outline, connected to the outside (corner wear, chips, tears);
+ *    - thin lines whitened towards exposed paper fibre (creases, scratches, spine stress, tears);
+ *    then connected components filtered by shape and classified by where they lie.
+ * Every per-pixel step runs rows through gv_parallel_for; reductions are per row, summed in row
+ * order, so the result is identical for any thread count. */
+#include "gv-defects.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gv-defect-kernels.h"
+#include "gv-error.h"
+#include "gv-threads.h"
+
+static const char *const kind_names[GV_DK_N_KINDS] = {
+  "crease", "corner_wear", "edge_chip", "tear", "stain", "scratch", "spine_stress",
+};
+
+const char *
+gv_defect_kind_name (GvDefectKind k)
+{
+  return (k >= 0 && k < GV_DK_N_KINDS) ? kind_names[k] : "unknown";
+}
+
+void
+gv_defects_finish (GvDefectReport *r, int nthreads)
+{
+  gv_regions_measure (r, nthreads);
+  gv_grade_compute (r);
+}
+
+void
+gv_defect_report_free (GvDefectReport *r)
+{
+  if (!r)
+    return;
+  gv_image_free (r->print);
+  gv_image_free (r->score);
+  gv_image_free (r->mask);
+  gv_image_free (r->glare);
+  free (r->defects);
+  free (r);
+}
+
+/* ------------------------------------------------------------------ alignment */
+
+typedef struct {
+  const GvImage *ref, *cur;
+  int x0, x1, y0, y1;
+  double *rows; /* 5 per row: a11 a12 a22 b1 b2 */
+} LkCtx;
+
+static void
+lk_rows (void *data, int b, int e)
+{
+  LkCtx *c = data;
+  for (int y = b; y < e; y++)
+    {
+      double *o = c->rows + 5 * (size_t) y;
+      o[0] = o[1] = o[2] = o[3] = o[4] = 0;
+      if (y < c->y0 || y > c->y1 || (y & 1))
+        continue;
+      const uint8_t *r = gv_image_row_u8 (c->ref, y), *ru = gv_image_row_u8 (c->ref, y - 1),
+                    *rd = gv_image_row_u8 (c->ref, y + 1), *k = gv_image_row_u8 (c->cur, y);
+      for (int x = c->x0; x <= c->x1; x += 2)
+        {
+          double gx = 0.5 * ((int) r[x + 1] - (int) r[x - 1]);
+          double gy = 0.5 * ((int) rd[x] - (int) ru[x]);
+          double ee = (int) k[x] - (int) r[x];
+          o[0] += gx * gx;
+          o[1] += gx * gy;
+          o[2] += gy * gy;
+          o[3] += gx * ee;
+          o[4] += gy * ee;
+        }
+    }
+}
+
+/* H of the margined cover: margined px (X, Y) -> cover px (X - M + tx, Y - M + ty) -> frame. */
+static void
+margined_h (const double H[9], int M, double tx, double ty, double out[9])
+{
+  double ox = tx - M, oy = ty - M;
+  for (int r = 0; r < 3; r++)
+    {
+      out[3 * r + 0] = H[3 * r + 0];
+      out[3 * r + 1] = H[3 * r + 1];
+      out[3 * r + 2] = H[3 * r + 0] * ox + H[3 * r + 1] * oy + H[3 * r + 2];
+    }
+}
+
+static int
+align_translation (const GvImage *ref, const GvImage *gray_frame, const double H[9], int M,
+                   int w, int h, int nthreads, double *tx, double *ty)
+{
+  GvImage *cur = gv_image_new (ref->width, ref->height, 1, GV_U8);
+  double *rows = calloc ((size_t) ref->height * 5, sizeof (double));
+  double Hm[9];
+  int rc = GV_OK;
+
+  *tx = *ty = 0;
+  if (!cur || !rows)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  for (int it = 0; it < 4; it++)
+    {
+      double s[5] = { 0, 0, 0, 0, 0 };
+      margined_h (H, M, *tx, *ty, Hm);
+      if ((rc = gv_warp_perspective (gray_frame, Hm, cur, nthreads)))
+        goto out;
+      /* the interior, 3 % in from the outline: no table, no damaged border */
+      LkCtx c = { ref, cur, M + w * 3 / 100, M + w - 1 - w * 3 / 100, M + h * 3 / 100,
+                  M + h - 1 - h * 3 / 100, rows };
+      gv_parallel_for (nthreads, ref->height, 16, lk_rows, &c);
+      for (int y = 0; y < ref->height; y++)
+        for (int k = 0; k < 5; k++)
+          s[k] += rows[5 * (size_t) y + k];
+      double det = s[0] * s[2] - s[1] * s[1];
+      if (!(det > 1e-9))
+        break;
+      double dx = -(s[2] * s[3] - s[1] * s[4]) / det;
+      double dy = -(s[0] * s[4] - s[1] * s[3]) / det;
+      *tx += dx;
+      *ty += dy;
+      if (fabs (*tx) > 3 || fabs (*ty) > 3)
+        {
+          *tx = *ty = 0; /* not a small residual: keep the geometry as detected */
+          break;
+        }
+      if (fabs (dx) < 0.005 && fabs (dy) < 0.005)
+        break;
+    }
+out:
+  gv_image_free (cur);
+  free (rows);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ median, glare */
+
+typedef struct {
+  GvImage **covers;
+  int n;
+  GvImage *print, *glare;
+} MedCtx;
+
+static void
+median_rows (void *data, int b, int e)
+{
+  MedCtx *c = data;
+  int W = c->print->width;
+  for (int y = b; y < e; y++)
+    {
+      const uint8_t *rows[GV_DEFECTS_MAX_COVERS];
+      uint8_t *o = gv_image_row_u8 (c->print, y), *g = gv_image_row_u8 (c->glare, y);
+      for (int k = 0; k < c->n; k++)
+        rows[k] = gv_image_row_u8 (c->covers[k], y);
+      for (int x = 0; x < W; x++)
+        {
+          uint8_t v[GV_DEFECTS_MAX_COVERS], m0[3];
+          int nv = 0, idx[GV_DEFECTS_MAX_COVERS];
+          for (int k = 0; k < c->n; k++)
+            {
+              const uint8_t *p = rows[k] + 3 * x;
+              if (p[0] | p[1] | p[2])
+                idx[nv++] = k; /* 0,0,0: outside the frame */
+            }
+          g[x] = 0;
+          if (nv == 0)
+            {
+              o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = 0;
+              continue;
+            }
+          for (int ch = 0; ch < 3; ch++)
+            {
+              for (int j = 0; j < nv; j++)
+                v[j] = rows[idx[j]][3 * x + ch];
+              m0[ch] = gv_dk_median_u8 (v, nv);
+            }
+          int keep[GV_DEFECTS_MAX_COVERS], nk = 0;
+          uint8_t gl = 0;
+          for (int j = 0; j < nv; j++)
+            {
+              if (gv_dk_is_glare (rows[idx[j]] + 3 * x, m0))
+                gl |= (uint8_t) (1u << idx[j]);
+              else
+                keep[nk++] = idx[j];
+            }
+          g[x] = gl;
+          for (int ch = 0; ch < 3; ch++)
+            {
+              if (nk == 0)
+                {
+                  o[3 * x + ch] = m0[ch];
+                  continue;
+                }
+              for (int j = 0; j < nk; j++)
+                v[j] = rows[keep[j]][3 * x + ch];
+              o[3 * x + ch] = gv_dk_median_u8 (v, nk);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ line evidence */
+
+typedef struct {
+  const GvImage *print;
+  GvImage *line; /* F32, cover size */
+  int M;
+} LineCtx;
+
+static void
+line_rows (void *data, int b, int e)
+{
+  LineCtx *c = data;
+  const GvImage *P = c->print;
+  for (int y = b; y < e; y++)
+    {
+      float *o = gv_image_row_f32 (c->line, y);
+      for (int x = 0; x < c->line->width; x++)
+        o[x] = gv_dk_line_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
+                              x + c->M, y + c->M);
+    }
+}
+
+typedef struct {
+  const GvImage *print;
+  GvImage *stain; /* F32, cover size */
+  int M;
+  const float *lg;
+} StainCtx;
+
+static void
+stain_rows (void *data, int b, int e)
+{
+  StainCtx *c = data;
+  const GvImage *P = c->print;
+  for (int y = b; y < e; y++)
+    {
+      float *o = gv_image_row_f32 (c->stain, y);
+      for (int x = 0; x < c->stain->width; x++)
+        o[x] = gv_dk_stain_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
+                               x + c->M, y + c->M, c->lg);
+    }
+}
+
+/* ------------------------------------------------------------------ components */
+
+typedef struct {
+  int x0, y0, x1, y1;
+  long area;
+  double sx, sy, sxx, syy, sxy;
+  long n_missing;
+} Comp;
+
+typedef struct {
+  int kind;          /* 0 none, 1 paper missing, 2 line, 3 line at the spine */
+  double mx, my;     /* centroid */
+  double dx, dy;     /* main axis */
+  double half;       /* half-length along it */
+  double minor;      /* spread across it */
+} LineFeat;
+
+/* 8-connected labels of mask != 0 (w x h bytes), by a sequential flood fill: deterministic.
+ * The statistics (bbox, area, moments) count only pixels where core != 0 (the mask is the
+ * core dilated to join pieces). Returns the number of components; labels are 1-based in lab. */
+static int
+label_components (const uint8_t *mask, const uint8_t *core, int w, int h, int *lab, Comp **comps_out)
+{
+  int n = 0, cap = 64;
+  Comp *comps = malloc (sizeof (Comp) * (size_t) cap);
+  int *stack = malloc (sizeof (int) * (size_t) w * h);
+  if (!comps || !stack)
+    {
+      free (comps);
+      free (stack);
+      return -1;
+    }
+  memset (lab, 0, sizeof (int) * (size_t) w * h);
+  for (int i = 0; i < w * h; i++)
+    {
+      if (!mask[i] || lab[i])
+        continue;
+      if (n == cap)
+        {
+          Comp *nc = realloc (comps, sizeof (Comp) * (size_t) (cap *= 2));
+          if (!nc)
+            {
+              free (comps);
+              free (stack);
+              return -1;
+            }
+          comps = nc;
+        }
+      Comp *c = &comps[n++];
+      *c = (Comp) { w, h, -1, -1, 0, 0, 0, 0, 0, 0, 0 };
+      int sp = 0;
+      stack[sp++] = i;
+      lab[i] = n;
+      while (sp)
+        {
+          int j = stack[--sp], x = j % w, y = j / w;
+          if (!core[j])
+            goto next;
+          c->area++;
+          c->sx += x;
+          c->sy += y;
+          c->sxx += (double) x * x;
+          c->syy += (double) y * y;
+          c->sxy += (double) x * y;
+          if (x < c->x0) c->x0 = x;
+          if (x > c->x1) c->x1 = x;
+          if (y < c->y0) c->y0 = y;
+          if (y > c->y1) c->y1 = y;
+        next:
+          for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++)
+              {
+                int xx = x + dx, yy = y + dy;
+                if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                  continue;
+                int k = yy * w + xx;
+                if (mask[k] && !lab[k])
+                  {
+                    lab[k] = n;
+                    stack[sp++] = k;
+                  }
+              }
+        }
+    }
+  free (stack);
+  *comps_out = comps;
+  return n;
+}
+
+/* Square dilation by r of a byte mask (separable max), in place through tmp. */
+static void
+dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
+{
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        uint8_t v = 0;
+        for (int k = -r; k <= r && !v; k++)
+          {
+            int xx = x + k;
+            if (xx >= 0 && xx < w)
+              v = m[y * w + xx];
+          }
+        tmp[y * w + x] = v;
+      }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        uint8_t v = 0;
+        for (int k = -r; k <= r && !v; k++)
+          {
+            int yy = y + k;
+            if (yy >= 0 && yy < h)
+              v = tmp[yy * w + x];
+          }
+        m[y * w + x] = v;
+      }
+}
+
+static double
+clamp01 (double v)
+{
+  return v < 0 ? 0 : (v > 1 ? 1 : v);
+}
+
+/* ------------------------------------------------------------------ the stage */
+
+static int
+analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double width_mm,
+            double height_mm, int nthreads, int (*cancelled) (void *), void *cancel_ud,
+            GvDefectReport **out)
+{
+  GvDefectReport *r = calloc (1, sizeof *r);
+  GvImage *covers[GV_DEFECTS_MAX_COVERS] = { 0 };
+  GvImage *ref = NULL, *gray = NULL, *line = NULL, *stain = NULL;
+  uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL;
+  int *lab = NULL, *grp = NULL;
+  Comp *comps = NULL;
+  LineFeat *feat = NULL;
+  float *tab[4] = { 0 };
+  int rc = GV_OK, nc = 0;
+  int w = cover_w, h = cover_h, M = (int) lround (0.04 * w) < 8 ? 8 : (int) lround (0.04 * w);
+  int W = w + 2 * M, Hh = h + 2 * M;
+  double sc = w / 1060.0;
+  double Hs[GV_DEFECTS_MAX_COVERS][9];
+
+  *out = NULL;
+  if (!r)
+    return gv_error_set (GV_ENOMEM, "out of memory");
+  r->width = w;
+  r->height = h;
+  r->mm_per_px_x = width_mm / w;
+  r->mm_per_px_y = height_mm / h;
+  for (int i = 0; i < n && r->n_covers < GV_DEFECTS_MAX_COVERS; i++)
+    {
+      if (!in[i].rgb || !in[i].quad)
+        continue;
+      if (gv_homography_cover_to_frame (in[i].quad, w, h, Hs[r->n_covers]) != GV_OK)
+        continue;
+      if (in[i].touches_border)
+        r->flags |= GV_QF_COVER_PARTLY_OUT;
+      r->cover_index[r->n_covers++] = in[i].golden_index;
+    }
+  if (r->n_covers == 0)
+    r->flags |= GV_QF_COVER_NOT_FOUND;
+  if (r->n_covers < GV_DEFECTS_MIN_FRAMES)
+    r->flags |= GV_QF_TOO_FEW_SHARP;
+  if (r->n_covers == 0)
+    goto out;
+
+  /* 1. margined warps, aligned to the first cover */
+  ref = gv_image_new (W, Hh, 1, GV_U8);
+  if (!ref)
+    {
+      rc = gv_error_code ();
+      goto out;
+    }
+  for (int k = 0, used = 0; k < n && used < r->n_covers; k++)
+    {
+      if (!in[k].rgb || !in[k].quad || in[k].golden_index != r->cover_index[used])
+        continue;
+      double Hm[9], tx = 0, ty = 0;
+      if (cancelled && cancelled (cancel_ud))
+        {
+          rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
+          goto out;
+        }
+      gray = gv_image_new (in[k].rgb->width, in[k].rgb->height, 1, GV_U8);
+      if (!gray)
+        {
+          rc = gv_error_code ();
+          goto out;
+        }
+      gv_image_rgb_to_gray (in[k].rgb, gray);
+      if (used == 0)
+        {
+          margined_h (Hs[0], M, 0, 0, Hm);
+          if ((rc = gv_warp_perspective (gray, Hm, ref, nthreads)))
+            goto out;
+        }
+      else if ((rc = align_translation (ref, gray, Hs[used], M, w, h, nthreads, &tx, &ty)))
+        goto out;
+      gv_image_free (gray);
+      gray = NULL;
+      r->align_dx[used] = tx;
+      r->align_dy[used] = ty;
+      if (fabs (tx) > 1.0 || fabs (ty) > 1.0)
+        r->flags |= GV_QF_ALIGN_POOR;
+      covers[used] = gv_image_new (W, Hh, 3, GV_U8);
+      if (!covers[used])
+        {
+          rc = gv_error_code ();
+          goto out;
+        }
+      margined_h (Hs[used], M, tx, ty, Hm);
+      if ((rc = gv_warp_perspective (in[k].rgb, Hm, covers[used], nthreads)))
+        goto out;
+      used++;
+    }
+
+  /* 2. print estimate and glare */
+  {
+    GvImage *mp = gv_image_new (W, Hh, 3, GV_U8), *mg = gv_image_new (W, Hh, 1, GV_U8);
+    if (!mp || !mg)
+      {
+        gv_image_free (mp);
+        gv_image_free (mg);
+        rc = gv_error_code ();
+        goto out;
+      }
+    MedCtx mc = { covers, r->n_covers, mp, mg };
+    gv_parallel_for (nthreads, Hh, 8, median_rows, &mc);
+    /* the report keeps them in cover coordinates */
+    r->print = gv_image_new (w, h, 3, GV_U8);
+    r->glare = gv_image_new (w, h, 1, GV_U8);
+    if (r->print && r->glare)
+      for (int y = 0; y < h; y++)
+        {
+          memcpy (gv_image_row_u8 (r->print, y), gv_image_row_u8 (mp, y + M) + 3 * M, 3 * (size_t) w);
+          memcpy (gv_image_row_u8 (r->glare, y), gv_image_row_u8 (mg, y + M) + M, (size_t) w);
+        }
+    gv_image_free (mg);
+    for (int k = 0; k < r->n_covers; k++)
+      gv_image_free (covers[k]), covers[k] = NULL;
+    covers[0] = mp; /* the margined print, freed at out */
+    if (!r->print || !r->glare)
+      {
+        rc = gv_error_code ();
+        goto out;
+      }
+  }
+  if (cancelled && cancelled (cancel_ud))
+    {
+      rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
+      goto out;
+    }
+
+  const GvImage *P = covers[0];
+  int half = (r->n_covers + 1) / 2;
+  size_t npx = (size_t) w * h;
+  missing = calloc (npx, 1);
+  cand = calloc (npx, 1);
+  tmp = calloc (npx, 1);
+  final = calloc (npx, 1);
+  lab = malloc (sizeof (int) * npx);
+  line = gv_image_new (w, h, 1, GV_F32);
+  stain = gv_image_new (w, h, 1, GV_F32);
+  r->score = gv_image_new (w, h, 1, GV_F32);
+  r->mask = gv_image_new (w, h, 1, GV_U8);
+  for (int s = 0; s < 4; s++)
+    tab[s] = calloc ((size_t) ((s & 1) ? h : w) * 3, sizeof (float));
+  if (!missing || !cand || !tmp || !final || !lab || !line || !stain || !r->score || !r->mask || !tab[0]
+      || !tab[1] || !tab[2] || !tab[3])
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+
+  /* 3a. the table beside each side (0 top, 1 right, 2 bottom, 3 left): the mean of the strip 2
+   * to 6 px outside the outline, over +-12 px along the side, skipping pixels outside the frame */
+  for (int s = 0; s < 4; s++)
+    {
+      int len = (s & 1) ? h : w;
+      for (int a = 0; a < len; a++)
+        {
+          double sum[3] = { 0, 0, 0 };
+          int cnt = 0;
+          for (int t = a - 12; t <= a + 12; t++)
+            for (int d = 2; d <= 6 && d < M; d++)
+              {
+                int X, Y;
+                if (t < 0 || t >= len)
+                  continue;
+                switch (s)
+                  {
+                  case 0: X = M + t, Y = M - 1 - d; break;
+                  case 1: X = M + w + d, Y = M + t; break;
+                  case 2: X = M + t, Y = M + h + d; break;
+                  default: X = M - 1 - d, Y = M + t; break;
+                  }
+                const uint8_t *p = gv_image_row_u8 (P, Y) + 3 * X;
+                if (!(p[0] | p[1] | p[2]))
+                  continue;
+                sum[0] += p[0], sum[1] += p[1], sum[2] += p[2];
+                cnt++;
+              }
+          for (int c = 0; c < 3; c++)
+            tab[s][3 * a + c] = cnt ? (float) (sum[c] / cnt) : -1000.0f;
+        }
+    }
+
+  /* 3b. table inside the outline (wide losses) or seen through a thin cut, grown from the
+   * outline through such pixels within the border zone (depth 10 % of the width) */
+  {
+    int Dz = (int) lround (0.10 * w);
+    int *stack = malloc (sizeof (int) * npx);
+    if (!stack)
+      {
+        rc = gv_error_set (GV_ENOMEM, "out of memory");
+        goto out;
+      }
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          int dist[4] = { y, w - 1 - x, h - 1 - y, x };
+          int dmin = dist[0];
+          for (int s = 1; s < 4; s++)
+            dmin = dist[s] < dmin ? dist[s] : dmin;
+          if (dmin > Dz || (gv_image_row_u8 (r->glare, y)[x] && __builtin_popcount (gv_image_row_u8 (r->glare, y)[x]) >= half))
+            continue;
+          const uint8_t *p = gv_image_row_u8 (P, y + M) + 3 * (x + M);
+          int like = 0;
+          for (int s = 0; s < 4 && !like; s++)
+            if (dist[s] <= Dz)
+              {
+                const float *t = &tab[s][3 * ((s & 1) ? y : x)];
+                like = gv_dk_tablelike (p, t)
+                       || gv_dk_cut_at ((const uint8_t *) P->data, W, Hh, (int) P->stride, x + M,
+                                        y + M, t) >= GV_DK_CUT_AMIN;
+              }
+          cand[(size_t) y * w + x] = (uint8_t) like;
+        }
+    int sp = 0;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        if ((x < 2 || y < 2 || x >= w - 2 || y >= h - 2) && cand[(size_t) y * w + x])
+          {
+            missing[(size_t) y * w + x] = 1;
+            stack[sp++] = y * w + x;
+          }
+    while (sp)
+      {
+        int j = stack[--sp], x = j % w, y = j / w;
+        for (int dy = -1; dy <= 1; dy++)
+          for (int dx = -1; dx <= 1; dx++)
+            {
+              int xx = x + dx, yy = y + dy;
+              if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                continue;
+              int k = yy * w + xx;
+              if (cand[k] && !missing[k])
+                {
+                  missing[k] = 1;
+                  stack[sp++] = k;
+                }
+            }
+      }
+    free (stack);
+  }
+
+  /* 3c. whitened thin lines */
+  {
+    LineCtx lc = { P, line, M };
+    gv_parallel_for (nthreads, h, 8, line_rows, &lc);
+  }
+
+  /* 3e. stain edges (log table made here, on the host) */
+  {
+    float lg[256];
+    lg[0] = 0.0f;
+    for (int i = 1; i < 256; i++)
+      lg[i] = logf ((float) i);
+    StainCtx stc = { P, stain, M, lg };
+    gv_parallel_for (nthreads, h, 8, stain_rows, &stc);
+  }
+
+  /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (luma < GV_DK_LINE_INK):
+   * the white gaps in
+   * text, bar codes and inked outlines are print */
+  {
+    for (int y = 0; y < h; y++)
+      {
+        const uint8_t *p = gv_image_row_u8 (P, y + M) + 3 * M;
+        for (int x = 0; x < w; x++)
+          final[(size_t) y * w + x] = gv_dk_luma (p + 3 * x) < GV_DK_LINE_INK;
+      }
+    dilate (final, w, h, (int) lround (10 * sc) > 2 ? (int) lround (10 * sc) : 2, tmp);
+    for (int y = 0; y < h; y++)
+      {
+        float *l = gv_image_row_f32 (line, y);
+        for (int x = 0; x < w; x++)
+          if (final[(size_t) y * w + x])
+            l[x] = 0.0f;
+      }
+  }
+
+  /* 4. score map: 1 for table inside the outline, 2a (capped at 1) for whitened lines; 0 under
+   * glare in half the covers or more */
+  for (int y = 0; y < h; y++)
+    {
+      float *s = gv_image_row_f32 (r->score, y);
+      const float *l = gv_image_row_f32 (line, y);
+      const uint8_t *g = gv_image_row_u8 (r->glare, y);
+      for (int x = 0; x < w; x++)
+        {
+          float v = missing[(size_t) y * w + x] ? 1.0f : (l[x] * 2.0f > 1.0f ? 1.0f : l[x] * 2.0f);
+          if (__builtin_popcount (g[x]) >= half)
+            v = 0.0f;
+          s[x] = v;
+          cand[(size_t) y * w + x] = (uint8_t) (v >= 2.0f * GV_DK_LINE_AMIN || missing[(size_t) y * w + x]);
+        }
+    }
+
+  /* 5. components: candidates joined across gaps of 12 px (at 1060 px width): the pieces of
+   * one crease or scratch, where the print hides it, are one defect */
+  memcpy (final, cand, npx);
+  dilate (final, w, h, (int) lround (6 * sc) > 1 ? (int) lround (6 * sc) : 1, tmp);
+  nc = label_components (final, cand, w, h, lab, &comps);
+  if (nc < 0)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  for (int i = 0; i < (int) npx; i++)
+    if (lab[i] && missing[i])
+      comps[lab[i] - 1].n_missing++;
+
+  r->defects = calloc ((size_t) nc + 251, sizeof (GvDefect)); /* + stains */
+  grp = malloc (sizeof (int) * ((size_t) nc + 1));
+  feat = calloc ((size_t) nc + 1, sizeof (LineFeat));
+  if (!r->defects || !grp || !feat)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  memset (final, 0, npx);
+
+  /* 5a. features: a line's direction and half-length from its second moments (a uniform bar
+   * of length L has variance L^2 / 12 along it) */
+  for (int ci = 0; ci < nc; ci++)
+    {
+      Comp *c = &comps[ci];
+      LineFeat *f = &feat[ci];
+      grp[ci] = ci;
+      if (c->area <= 0)
+        continue;
+      f->mx = c->sx / c->area;
+      f->my = c->sy / c->area;
+      double cxx = c->sxx / c->area - f->mx * f->mx, cyy = c->syy / c->area - f->my * f->my;
+      double cxy = c->sxy / c->area - f->mx * f->my;
+      double tr = 0.5 * (cxx + cyy), dd = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+      double l1 = tr + dd;
+      f->minor = tr - dd > 0 ? sqrt (tr - dd) : 0;
+      f->half = sqrt (3 * l1);
+      /* main axis: the eigenvector of l1 */
+      double ex = cxy, ey = l1 - cxx;
+      if (fabs (ex) + fabs (ey) < 1e-12)
+        ex = cxx >= cyy ? 1 : 0, ey = cxx >= cyy ? 0 : 1;
+      double en = sqrt (ex * ex + ey * ey);
+      f->dx = ex / en;
+      f->dy = ey / en;
+      int bw = c->x1 - c->x0 + 1, bh = c->y1 - c->y0 + 1;
+      double len = sqrt ((double) bw * bw + (double) bh * bh);
+      f->kind = 0;
+      if (c->n_missing >= (long) lround (6 * sc * sc) + 2)
+        f->kind = 1; /* paper missing at the outline */
+      else if (len >= 14 * sc && c->area >= 10 && c->area / len <= 6.0)
+        f->kind = (c->x0 <= 3 * sc + 1 && c->x1 < 0.07 * w) ? 3 : 2; /* spine line : line */
+    }
+  /* 5b. pieces of one line: nearly parallel (12 degrees), each centre within 3 + 12 px (at 1060
+   * px width) of the other's axis, the gap along it under 30 % of the height (a crease hides
+   * under dark print). Pairs in index
+   * order: deterministic. */
+  for (int i = 0; i < nc; i++)
+    for (int j = i + 1; j < nc; j++)
+      {
+        LineFeat *a = &feat[i], *b = &feat[j];
+        if (a->kind != 2 || b->kind != 2)
+          continue;
+        double cosang = fabs (a->dx * b->dx + a->dy * b->dy);
+        if (cosang < cos (12 * M_PI / 180))
+          continue;
+        double vx = b->mx - a->mx, vy = b->my - a->my;
+        double pa = fabs (vx * -a->dy + vy * a->dx), pb = fabs (vx * -b->dy + vy * b->dx);
+        double along = fabs (vx * a->dx + vy * a->dy) - a->half - b->half;
+        if (pa > 3 + 12 * sc || pb > 3 + 12 * sc || along > 0.30 * h)
+          continue;
+        int ri = i, rj = j;
+        while (grp[ri] != ri)
+          ri = grp[ri];
+        while (grp[rj] != rj)
+          rj = grp[rj];
+        if (ri != rj)
+          grp[ri > rj ? ri : rj] = ri < rj ? ri : rj;
+      }
+  for (int i = 0; i < nc; i++)
+    {
+      int rt = i;
+      while (grp[rt] != rt)
+        rt = grp[rt];
+      grp[i] = rt;
+    }
+
+  /* 5c. one defect per group (all spine lines together), classified by where and how long */
+  {
+    int spine = -1, spine_lines = 0;
+    for (int gi = 0; gi < nc && r->n_defects < 250; gi++)
+      {
+        if (grp[gi] != gi || feat[gi].kind == 0)
+          continue;
+        Comp g = comps[gi];
+        int members = 0;
+        double tmin = 1e30, tmax = -1e30;
+        for (int ci = gi; ci < nc; ci++)
+          if (grp[ci] == gi)
+            {
+              Comp *c = &comps[ci];
+              members++;
+              if (ci != gi)
+                {
+                  g.x0 = c->x0 < g.x0 ? c->x0 : g.x0;
+                  g.y0 = c->y0 < g.y0 ? c->y0 : g.y0;
+                  g.x1 = c->x1 > g.x1 ? c->x1 : g.x1;
+                  g.y1 = c->y1 > g.y1 ? c->y1 : g.y1;
+                  g.area += c->area, g.sx += c->sx, g.sy += c->sy;
+                  g.sxx += c->sxx, g.syy += c->syy, g.sxy += c->sxy;
+                }
+              double t = (feat[ci].mx - feat[gi].mx) * feat[gi].dx + (feat[ci].my - feat[gi].my) * feat[gi].dy;
+              tmin = t - feat[ci].half < tmin ? t - feat[ci].half : tmin;
+              tmax = t + feat[ci].half > tmax ? t + feat[ci].half : tmax;
+            }
+        int bw = g.x1 - g.x0 + 1, bh = g.y1 - g.y0 + 1;
+        double len = tmax - tmin;
+        int edge_gap[4] = { g.y0, w - 1 - g.x1, h - 1 - g.y1, g.x0 };
+        int touch = -1;
+        for (int s2 = 0; s2 < 4; s2++)
+          if (edge_gap[s2] <= (int) lround (3 * sc) + 1 && (touch < 0 || edge_gap[s2] < edge_gap[touch]))
+            touch = s2;
+        GvDefectKind kind;
+        double sev;
+        int grow = 0, index;
+
+        if (feat[gi].kind == 1)
+          {
+            int corner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3)
+                         && bw < 0.12 * w && bh < 0.12 * w;
+            double depth = (touch == 0 || touch == 2) ? bh : bw;
+            double alongx = (touch == 0 || touch == 2) ? bw : bh;
+            /* the outline's own mixed pixels (and the cover's shadow) are not a loss; a
+             * table-coloured stretch longer than 150 px (at 1060 px width) along an edge is
+             * print of the table's colour, not a chip or tear */
+            if (!corner && (depth < 4 + 2 * sc || alongx > 150 * sc))
+              continue;
+            if (corner)
+              {
+                kind = GV_DK_CORNER_WEAR;
+                sev = clamp01 (((bw > bh ? bw : bh) / sc - 15) / 45);
+              }
+            else if (depth >= 24 * sc && depth >= 1.6 * alongx)
+              {
+                kind = GV_DK_TEAR;
+                sev = clamp01 ((depth / sc - 26) / 80);
+              }
+            else
+              {
+                kind = GV_DK_EDGE_CHIP;
+                sev = clamp01 ((depth / sc - 10) / 18);
+              }
+            grow = (int) lround (4 * sc); /* the whitened fibre around the loss */
+          }
+        else if (feat[gi].kind == 3)
+          {
+            /* short lines starting at the spine, within 7 % of the width of it: one defect */
+            spine_lines++;
+            if (spine < 0)
+              {
+                spine = r->n_defects++;
+                r->defects[spine].kind = GV_DK_SPINE_STRESS;
+              }
+            for (int y = g.y0; y <= g.y1; y++)
+              for (int x = g.x0; x <= g.x1; x++)
+                if (lab[(size_t) y * w + x] == gi + 1 && cand[(size_t) y * w + x])
+                  final[(size_t) y * w + x] = (uint8_t) (1 + spine);
+            continue;
+          }
+        else
+          {
+            double mx = g.sx / g.area, my = g.sy / g.area;
+            double cxx = g.sxx / g.area - mx * mx, cyy = g.syy / g.area - my * my;
+            double cxy = g.sxy / g.area - mx * my;
+            double tr = 0.5 * (cxx + cyy), dd = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+            double minor = tr - dd > 0 ? sqrt (tr - dd) : 0;
+            /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
+            if (len < 100 * sc)
+              continue;
+            /* printed outlines curve (rings, balloons); scratches and creases run nearly
+             * straight: a line whose spread across its axis exceeds 8 px (at 1060 px width)
+             * away from the outline is print */
+            if (touch < 0 && minor > 8 * sc)
+              continue;
+            if (len >= 0.22 * h)
+              {
+                kind = GV_DK_CREASE;
+                sev = clamp01 ((len / h - 0.25) / 0.5);
+                grow = (int) lround (4 * sc);
+              }
+            else if (touch >= 0 && len < 0.08 * h && ((touch & 1) ? bw >= bh : bh >= bw))
+              {
+                kind = GV_DK_TEAR;
+                sev = clamp01 ((len / sc - 20) / 80);
+                grow = (int) lround (3 * sc);
+              }
+            else
+              {
+                kind = GV_DK_SCRATCH;
+                sev = clamp01 ((len / sc - 60) / 300);
+                grow = 1;
+              }
+          }
+        index = r->n_defects++;
+        GvDefect *d = &r->defects[index];
+        d->kind = kind;
+        d->severity = sev;
+        /* the defect's pixels: its members' candidates, grown by `grow` inside the cover */
+        int gx0 = g.x0 - grow < 0 ? 0 : g.x0 - grow, gy0 = g.y0 - grow < 0 ? 0 : g.y0 - grow;
+        int gx1 = g.x1 + grow >= w ? w - 1 : g.x1 + grow, gy1 = g.y1 + grow >= h ? h - 1 : g.y1 + grow;
+        long area = 0;
+        for (int y = gy0; y <= gy1; y++)
+          for (int x = gx0; x <= gx1; x++)
+            {
+              int hit = 0;
+              if (final[(size_t) y * w + x])
+                continue;
+              for (int dy = -grow; dy <= grow && !hit; dy++)
+                for (int dx = -grow; dx <= grow && !hit; dx++)
+                  {
+                    int xx = x + dx, yy = y + dy;
+                    if (xx >= 0 && yy >= 0 && xx < w && yy < h && cand[(size_t) yy * w + xx]
+                        && lab[(size_t) yy * w + xx] > 0 && grp[lab[(size_t) yy * w + xx] - 1] == gi)
+                      hit = 1;
+                  }
+              if (hit)
+                {
+                  final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                  area++;
+                }
+            }
+        if (area == 0)
+          r->n_defects--;
+      }
+    if (spine >= 0)
+      {
+        /* severity from the length of spine the lines cover: 100 px (at 1060 px width) is 0,
+         * 300 px is 1 */
+        int y0 = h, y1 = -1;
+        for (int y = 0; y < h; y++)
+          for (int x = 0; x < (int) (0.07 * w); x++)
+            if (final[(size_t) y * w + x] == spine + 1)
+              {
+                y0 = y < y0 ? y : y0;
+                y1 = y;
+                break;
+              }
+        r->defects[spine].severity = clamp01 (((y1 - y0 + 1) / sc - 100) / 200);
+        (void) spine_lines;
+      }
+  }
+  /* 5d. stains: a closed contour of stain edges 60 to 600 px across (at 1060 px width),
+   * filled; open contours are print */
+  {
+    uint8_t *e = cand; /* reused: stain edges, then joined */
+    for (int y = 0; y < h; y++)
+      {
+        const float *st = gv_image_row_f32 (stain, y);
+        const uint8_t *g = gv_image_row_u8 (r->glare, y);
+        for (int x = 0; x < w; x++)
+          e[(size_t) y * w + x] = st[x] > 0.0f && __builtin_popcount (g[x]) < half;
+      }
+    memcpy (missing, e, npx); /* reused: the edges before joining */
+    dilate (e, w, h, (int) lround (6 * sc) > 1 ? (int) lround (6 * sc) : 1, tmp);
+    free (comps);
+    comps = NULL;
+    int ns = label_components (e, missing, w, h, lab, &comps);
+    int *q = malloc (sizeof (int) * 2 * ((size_t) w + h + 2));
+    if (ns < 0 || !q)
+      {
+        free (q);
+        rc = gv_error_set (GV_ENOMEM, "out of memory");
+        goto out;
+      }
+    for (int ci = 0; ci < ns && r->n_defects < 250; ci++)
+      {
+        Comp *c = &comps[ci];
+        int bw = c->x1 - c->x0 + 1, bh = c->y1 - c->y0 + 1;
+        if (c->area <= 0 || bw < 60 * sc || bh < 60 * sc || bw > 600 * sc || bh > 600 * sc)
+          continue;
+        /* an outline, not a textured patch: on average at most a 20 px (at 1060 px width)
+         * band of edges around the box's inscribed ellipse */
+        if (c->area > 20 * sc * M_PI * 0.5 * (bw + bh))
+          continue;
+        /* inside: at least 3 of the 4 rays from the pixel (left, right, up, down) meet the
+         * contour within the box (tolerates a gap where the tint is invisible on the print) */
+        int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1, bw2 = x1 - x0 + 1;
+        for (int y = y0; y <= y1; y++)
+          {
+            int f = -1, l = -1;
+            for (int x = x0; x <= x1; x++)
+              if (lab[(size_t) y * w + x] == ci + 1 && missing[(size_t) y * w + x])
+                {
+                  if (f < 0)
+                    f = x;
+                  l = x;
+                }
+            q[2 * (y - y0)] = f;
+            q[2 * (y - y0) + 1] = l;
+          }
+        int *cf = q + 2 * (y1 - y0 + 1);
+        for (int x = x0; x <= x1; x++)
+          {
+            int f = -1, l = -1;
+            for (int y = y0; y <= y1; y++)
+              if (lab[(size_t) y * w + x] == ci + 1 && missing[(size_t) y * w + x])
+                {
+                  if (f < 0)
+                    f = y;
+                  l = y;
+                }
+            cf[2 * (x - x0)] = f;
+            cf[2 * (x - x0) + 1] = l;
+          }
+        long inside = 0, inside_edges = 0;
+        for (int y = y0; y <= y1; y++)
+          for (int x = x0; x <= x1; x++)
+            {
+              int rf = q[2 * (y - y0)], rl = q[2 * (y - y0) + 1];
+              int cf0 = cf[2 * (x - x0)], cl = cf[2 * (x - x0) + 1];
+              int rays = (rf >= 0 && x >= rf) + (rl >= 0 && x <= rl) + (cf0 >= 0 && y >= cf0)
+                         + (cl >= 0 && y <= cl);
+              int in = rays >= 3;
+              tmp[(size_t) y * w + x] = (uint8_t) !in;
+              inside += in;
+              inside_edges += in && missing[(size_t) y * w + x];
+            }
+        (void) bw2;
+        /* a stain is a closed outline around clean tint: not a patch of print texture */
+        if (inside < 0.25 * bw * bh || inside_edges > 0.35 * inside)
+          continue;
+        /* the tint darkens the inside: its mean log colour, against the box's outside, must
+         * fall along the stain direction (a white box on a dark ground rises) */
+        {
+          double li[3] = { 0, 0, 0 }, lo[3] = { 0, 0, 0 };
+          long ni = 0, no = 0;
+          for (int y = y0; y <= y1; y++)
+            {
+              const uint8_t *pp = gv_image_row_u8 (P, y + M) + 3 * M;
+              for (int x = x0; x <= x1; x++)
+                {
+                  size_t kk = (size_t) y * w + x;
+                  if (lab[kk] == ci + 1)
+                    continue;
+                  double *acc = tmp[kk] ? lo : li;
+                  for (int ch = 0; ch < 3; ch++)
+                    acc[ch] += log (1.0 + pp[3 * x + ch]);
+                  if (tmp[kk])
+                    no++;
+                  else
+                    ni++;
+                }
+            }
+          if (ni == 0 || no == 0)
+            continue;
+          double dsum = (li[0] / ni - lo[0] / no) * GV_DK_STAIN_DIR_R
+                        + (li[1] / ni - lo[1] / no) * GV_DK_STAIN_DIR_G
+                        + (li[2] / ni - lo[2] / no) * GV_DK_STAIN_DIR_B;
+          if (dsum >= 0)
+            continue;
+        }
+        int index = r->n_defects++;
+        long area = 0;
+        for (int y = y0; y <= y1; y++)
+          for (int x = x0; x <= x1; x++)
+            if (!tmp[(size_t) y * w + x] && !final[(size_t) y * w + x])
+              {
+                final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                area++;
+              }
+        if (area == 0)
+          {
+            r->n_defects--;
+            continue;
+          }
+        r->defects[index].kind = GV_DK_STAIN;
+        r->defects[index].severity = clamp01 ((sqrt (area / M_PI) / sc - 30) / 90);
+      }
+    free (q);
+  }
+
+  /* bounding boxes from the final pixels */
+  for (int i = 0; i < r->n_defects; i++)
+    {
+      GvDefect *d = &r->defects[i];
+      d->bbox[0] = w, d->bbox[1] = h, d->bbox[2] = -1, d->bbox[3] = -1;
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        int v = final[(size_t) y * w + x];
+        if (!v)
+          continue;
+        int *bb = r->defects[v - 1].bbox;
+        if (x < bb[0]) bb[0] = x;
+        if (y < bb[1]) bb[1] = y;
+        if (x > bb[2]) bb[2] = x;
+        if (y > bb[3]) bb[3] = y;
+      }
+  for (int i = 0; i < r->n_defects; i++)
+    {
+      int *bb = r->defects[i].bbox;
+      if (bb[2] < 0)
+        bb[0] = bb[1] = bb[2] = bb[3] = 0;
+      else
+        bb[2] = bb[2] - bb[0] + 1, bb[3] = bb[3] - bb[1] + 1;
+    }
+
+  /* 6. the mask, then per defect: region, mm, which covers show it, confidence */
+  {
+    long in_mask = 0;
+    for (int y = 0; y < h; y++)
+      {
+        uint8_t *m = gv_image_row_u8 (r->mask, y);
+        for (int x = 0; x < w; x++)
+          {
+            m[x] = final[(size_t) y * w + x] ? 255 : 0;
+            in_mask += m[x] != 0;
+          }
+      }
+    r->defect_percentage = 100.0 * in_mask / (double) npx;
+  }
+  for (int i = 0; i < r->n_defects; i++)
+    {
+      GvDefect *d = &r->defects[i];
+      double cx = 0, cy = 0, ev = 0;
+      long cnt = 0, glare_px[GV_DEFECTS_MAX_COVERS] = { 0 };
+      for (int y = d->bbox[1]; y < d->bbox[1] + d->bbox[3]; y++)
+        for (int x = d->bbox[0]; x < d->bbox[0] + d->bbox[2]; x++)
+          if (final[(size_t) y * w + x] == i + 1)
+            {
+              uint8_t g = gv_image_row_u8 (r->glare, y)[x];
+              cx += x, cy += y, cnt++;
+              ev += gv_image_row_f32 (r->score, y)[x];
+              for (int k = 0; k < r->n_covers; k++)
+                glare_px[k] += (g >> k) & 1;
+            }
+      if (cnt == 0)
+        cnt = 1;
+      d->area_px = cnt;
+      d->region = gv_region_of ((int) (cx / cnt), (int) (cy / cnt), w, h);
+      d->bbox_mm[0] = d->bbox[0] * r->mm_per_px_x;
+      d->bbox_mm[1] = d->bbox[1] * r->mm_per_px_y;
+      d->bbox_mm[2] = d->bbox[2] * r->mm_per_px_x;
+      d->bbox_mm[3] = d->bbox[3] * r->mm_per_px_y;
+      d->area_mm2 = cnt * r->mm_per_px_x * r->mm_per_px_y;
+      int shown = 0;
+      for (int k = 0; k < r->n_covers; k++)
+        if (glare_px[k] * 2 < cnt)
+          {
+            d->frames |= 1u << k;
+            shown++;
+          }
+      /* seen in every cover without glare, and how strong the evidence is */
+      d->confidence = clamp01 (0.35 + 0.1 * shown + 0.3 * (ev / cnt));
+      if (d->confidence > 0.95)
+        d->confidence = 0.95;
+    }
+out:
+  for (int k = 0; k < GV_DEFECTS_MAX_COVERS; k++)
+    gv_image_free (covers[k]);
+  gv_image_free (ref);
+  gv_image_free (gray);
+  gv_image_free (line);
+  gv_image_free (stain);
+  for (int s = 0; s < 4; s++)
+    free (tab[s]);
+  free (missing);
+  free (cand);
+  free (tmp);
+  free (final);
+  free (lab);
+  free (comps);
+  free (grp);
+  free (feat);
+  if (rc < 0)
+    {
+      gv_defect_report_free (r);
+      return rc;
+    }
+  *out = r;
+  return GV_OK;
+}
+
+/* Nearest-neighbour resize of a U8 or F32 image (the working scale back to the canonical cover):
+ * dst pixel x takes src pixel floor((x + 0.5) * sw / dw). */
+static GvImage *
+resize_nearest (const GvImage *src, int dw, int dh)
+{
+  GvImage *d = gv_image_new (dw, dh, src->channels, src->depth);
+  size_t ps = gv_image_pixel_size (src);
+  if (!d)
+    return NULL;
+  for (int y = 0; y < dh; y++)
+    {
+      int sy = (int) (((long) y * 2 + 1) * src->height / (2L * dh));
+      const uint8_t *sr = gv_image_row_u8 (src, sy);
+      uint8_t *dr = gv_image_row_u8 (d, y);
+      for (int x = 0; x < dw; x++)
+        {
+          int sx = (int) (((long) x * 2 + 1) * src->width / (2L * dw));
+          memcpy (dr + ps * x, sr + ps * sx, ps);
+        }
+    }
+  return d;
+}
+
+/* The analysis runs at the scale the cover has in the frames (never above the canonical size):
+ * warping up to the canonical cover only blurs thin damage, and every size-dependent constant
+ * is in px at 1060 px width scaled by the working width. The maps are then brought back to the
+ * canonical cover (nearest neighbour), boxes and areas scaled. */
+int
+gv_defects_analyze (const GvDefectInput *in, int n, int cover_w, int cover_h, double width_mm,
+                    double height_mm, int nthreads, int (*cancelled) (void *), void *cancel_ud,
+                    GvDefectReport **out)
+{
+  double hsum = 0;
+  int hn = 0;
+  for (int i = 0; i < n; i++)
+    if (in[i].quad)
+      {
+        const GvQuad *q = in[i].quad;
+        hsum += 0.5 * (hypot (q->x[3] - q->x[0], q->y[3] - q->y[0])
+                       + hypot (q->x[2] - q->x[1], q->y[2] - q->y[1]));
+        hn++;
+      }
+  double s = hn ? hsum / hn / cover_h : 1.0;
+  s = s > 1.0 ? 1.0 : (s < 0.25 ? 0.25 : s);
+  int ww = (int) lround (cover_w * s), hh = (int) lround (cover_h * s);
+  if (ww == cover_w || hn == 0)
+    return analyze_at (in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
+                       cancel_ud, out);
+  GvDefectReport *r = NULL;
+  int rc = analyze_at (in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
+  if (rc < 0)
+    return rc;
+  double fx = (double) cover_w / ww, fy = (double) cover_h / hh;
+  GvImage **imgs[4] = { &r->print, &r->score, &r->mask, &r->glare };
+  for (int k = 0; k < 4; k++)
+    if (*imgs[k])
+      {
+        GvImage *big = resize_nearest (*imgs[k], cover_w, cover_h);
+        if (!big)
+          {
+            gv_defect_report_free (r);
+            return gv_error_set (GV_ENOMEM, "out of memory");
+          }
+        gv_image_free (*imgs[k]);
+        *imgs[k] = big;
+      }
+  r->width = cover_w;
+  r->height = cover_h;
+  r->mm_per_px_x = width_mm / cover_w;
+  r->mm_per_px_y = height_mm / cover_h;
+  for (int i = 0; i < r->n_defects; i++)
+    {
+      GvDefect *d = &r->defects[i];
+      int x1 = (int) lround ((d->bbox[0] + d->bbox[2]) * fx), y1 = (int) lround ((d->bbox[1] + d->bbox[3]) * fy);
+      d->bbox[0] = (int) lround (d->bbox[0] * fx);
+      d->bbox[1] = (int) lround (d->bbox[1] * fy);
+      d->bbox[2] = x1 - d->bbox[0];
+      d->bbox[3] = y1 - d->bbox[1];
+      d->area_px = lround (d->area_px * fx * fy);
+      /* mm were computed at the working scale: unchanged */
+    }
+  *out = r;
+  return GV_OK;
+}

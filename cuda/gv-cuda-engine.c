@@ -1,0 +1,1152 @@
+/* gv-cuda-engine.c: the device backend's host side (plan, buffers, launch order) over an
+ * executor, and the CPU emulator of the launches.
+ *
+ * The constant tables (Gaussian taps, FarnebackPrepareGaussian's inverse moments, cv::resize
+ * INTER_LINEAR and INTER_AREA coefficients, the pyramid level sizes) are computed here exactly as
+ * gv-farneback.c and gv-resize.c compute them, because those keep them static; tests/test-grid.c
+ * fails on any drift, since the emulated backend must match the CPU backend bit for bit.
+ * Frames stay in device memory; per frame only the row sums of the measures come back, and the
+ * analysis image, the flow and warped covers only when asked for. */
+#include "gv-cuda-engine.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gv-error.h"
+#include "gv-flow.h"
+#include "gv-pipeline.h"
+#include "gv-threads.h"
+
+#define GV_MIN_LEVEL_SIZE 32 /* gv-farneback.c's GV_FLOW_MIN_SIZE */
+#define GV_MAX_LEVELS 65
+#define RUP8(n) (((n) + 7) & ~7)
+
+typedef union {
+  int i;
+  float f;
+} GvWord;
+
+typedef struct {
+  int w, h, stride;
+  ptrdiff_t plane, off; /* floats per plane; offset of the level's 5 planes in a pyramid */
+  int r, taps, same;
+  int rx0, rx1, ry0, ry1, rxa0, rxa1, ryb0, ryb1; /* resize from the input (word offsets) */
+  int ux0, ux1, uy0, uy1, uxa0, uxa1, uyb0, uyb1; /* flow from level k + 1 (k < nlev - 1) */
+} GvLev;
+
+typedef struct {
+  GvBackend base;
+  GvCudaExec *ex;
+  char name[32];
+  long counts[GV_K_COUNT];
+  /* configuration for the current frame size */
+  int fw, fh, aw, ah, nlev, R, pstride, n, m, win;
+  GvPolyTaps poly;
+  GvLev lv[GV_MAX_LEVELS];
+  size_t pyr_floats;
+  GvWord *tab;
+  size_t ntab;
+  int ax, ay, axs, axn, axo, axw, ays, ayn, ayo, ayw;
+  /* device memory */
+  GvWord *d_tab;
+  uint8_t *d_luma, *d_small;
+  float *d_P, *d_V, *d_L, *d_T, *d_M, *d_Ha, *d_Hb, *d_F, *d_flow, *d_pyr[2];
+  /* the per-frame statistics in one block (one read-back): Laplacian row sums, then the
+   * |flow| row sums, maxima and counts */
+  void *d_stats;
+  size_t stats_bytes, stats_lap_bytes;
+  long long *d_lap;
+  double *d_msum;
+  float *d_mmax;
+  int *d_mn;
+  uint8_t *d_wsrc, *d_wdst;
+  size_t wsrc_bytes, wdst_bytes;
+  /* state */
+  int cur, have_cur, have_prev, flow_valid, flow_host_valid, small_valid;
+  /* host mirrors */
+  void *h_stats;
+  long long *h_lap;
+  double *h_msum;
+  float *h_mmax;
+  int *h_mn;
+  GvImage *h_small, *h_flow;
+  int timing;
+  double t0, phase[GV_PH_COUNT];
+} GvEngine;
+
+
+
+/* Stage boundaries (benchmarks only): wait for the device, charge the time since the last mark. */
+static void
+phase_mark (GvEngine *e)
+{
+  if (e->timing)
+    {
+      e->ex->sync (e->ex);
+      e->t0 = gv_monotonic_seconds ();
+    }
+}
+
+static void
+phase_end (GvEngine *e, int ph)
+{
+  if (e->timing)
+    {
+      e->ex->sync (e->ex);
+      double t = gv_monotonic_seconds ();
+      e->phase[ph] += t - e->t0;
+      e->t0 = t;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Host constants, as gv-farneback.c and gv-resize.c make them                                 */
+
+static int
+invert6 (double a[6][6], double inv[6][6])
+{
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++)
+      inv[i][j] = i == j;
+  for (int c = 0; c < 6; c++)
+    {
+      int piv = c;
+      for (int r = c + 1; r < 6; r++)
+        if (fabs (a[r][c]) > fabs (a[piv][c]))
+          piv = r;
+      if (fabs (a[piv][c]) < 1e-300)
+        return -1;
+      for (int j = 0; j < 6; j++)
+        {
+          double t = a[c][j];
+          a[c][j] = a[piv][j];
+          a[piv][j] = t;
+          t = inv[c][j];
+          inv[c][j] = inv[piv][j];
+          inv[piv][j] = t;
+        }
+      double d = 1.0 / a[c][c];
+      for (int j = 0; j < 6; j++)
+        {
+          a[c][j] *= d;
+          inv[c][j] *= d;
+        }
+      for (int r = 0; r < 6; r++)
+        if (r != c && a[r][c] != 0.0)
+          {
+            double f = a[r][c];
+            for (int j = 0; j < 6; j++)
+              {
+                a[r][j] -= f * a[c][j];
+                inv[r][j] -= f * inv[c][j];
+              }
+          }
+    }
+  return 0;
+}
+
+static void
+poly_taps_init (GvPolyTaps *t, int n, double sigma)
+{
+  float g[2 * GV_FLOW_POLY_MAX + 1], *gc = g + GV_FLOW_POLY_MAX;
+  double s = 0.0, G[6][6] = { { 0 } }, iG[6][6];
+
+  if (sigma < 1.1920929e-07)
+    sigma = n * 0.3;
+  for (int x = -n; x <= n; x++)
+    {
+      gc[x] = (float) exp (-x * x / (2 * sigma * sigma));
+      s += gc[x];
+    }
+  s = 1.0 / s;
+  for (int x = -n; x <= n; x++)
+    gc[x] = (float) (gc[x] * s);
+  memset (t, 0, sizeof *t);
+  t->n = n;
+  for (int x = 0; x <= n; x++)
+    {
+      t->g[x] = gc[x];
+      t->xg[x] = (float) (x * gc[x]);
+      t->xxg[x] = (float) (x * x * gc[x]);
+    }
+  for (int y = -n; y <= n; y++)
+    for (int x = -n; x <= n; x++)
+      {
+        double gg = (double) gc[y] * gc[x];
+        G[0][0] += gg;
+        G[1][1] += gg * x * x;
+        G[3][3] += gg * x * x * x * x;
+        G[5][5] += gg * x * x * y * y;
+      }
+  G[2][2] = G[0][3] = G[0][4] = G[3][0] = G[4][0] = G[1][1];
+  G[4][4] = G[3][3];
+  G[3][4] = G[4][3] = G[5][5];
+  if (invert6 (G, iG) != 0)
+    memset (iG, 0, sizeof iG);
+  t->ig11 = (float) iG[1][1];
+  t->ig03 = (float) iG[0][3];
+  t->ig33 = (float) iG[3][3];
+  t->ig55 = (float) iG[5][5];
+}
+
+static void
+gauss_taps (GvWord *k, int ksize, double sigma)
+{
+  int r = ksize / 2;
+  double sum = 0.0;
+  float full[1024];
+
+  if (sigma <= 0 && ksize == 3)
+    {
+      full[0] = 0.25f;
+      full[1] = 0.5f;
+      full[2] = 0.25f;
+      sum = 1.0;
+    }
+  else
+    {
+      if (sigma <= 0)
+        sigma = ((ksize - 1) * 0.5 - 1) * 0.3 + 0.8;
+      double s2 = -0.5 / (sigma * sigma);
+      for (int i = 0; i < ksize; i++)
+        {
+          double x = i - (ksize - 1) * 0.5;
+          full[i] = (float) exp (s2 * x * x);
+          sum += full[i];
+        }
+    }
+  sum = 1.0 / sum;
+  for (int i = 0; i <= r; i++)
+    k[i].f = (float) (full[r + i] * sum);
+}
+
+static void
+linear_tab (int sn, int dn, int zero_border, GvWord *o0, GvWord *o1, GvWord *w0, GvWord *w1)
+{
+  double sc = 1.0 / ((double) dn / sn);
+
+  for (int d = 0; d < dn; d++)
+    {
+      float f = (float) ((d + 0.5) * sc - 0.5);
+      int s = (int) floorf (f);
+      f -= (float) s;
+      if (zero_border)
+        {
+          if (s < 0)
+            s = 0, f = 0.0f;
+          if (s >= sn - 1)
+            s = sn - 1, f = 0.0f;
+          o0[d].i = s;
+          o1[d].i = s + 1 < sn ? s + 1 : sn - 1;
+        }
+      else
+        {
+          o0[d].i = gv_clampi (s, 0, sn - 1);
+          o1[d].i = gv_clampi (s + 1, 0, sn - 1);
+        }
+      w0[d].f = 1.0f - f;
+      w1[d].f = f;
+    }
+}
+
+/* resizeArea_ coefficients along one axis (gv-resize.c's gv_area_tab): words needed, or fill. */
+static int
+area_tab_words (int sn, int dn)
+{
+  return 3 * dn + dn * ((int) ceil ((double) sn / dn) + 2);
+}
+
+static void
+area_tab (int sn, int dn, GvWord *start, GvWord *count, GvWord *offset, GvWord *wt)
+{
+  double scale = (double) sn / dn;
+  int k = 0;
+
+  for (int d = 0; d < dn; d++)
+    {
+      double f1 = d * scale, f2 = f1 + scale;
+      double cell = scale < sn - f1 ? scale : sn - f1;
+      int s1 = (int) ceil (f1), s2 = (int) floor (f2);
+      if (s2 > sn)
+        s2 = sn;
+      if (s1 > s2)
+        s1 = s2;
+      offset[d].i = k;
+      start[d].i = s1 - (s1 - f1 > 1e-3 ? 1 : 0);
+      if (s1 - f1 > 1e-3)
+        wt[k++].f = (float) ((s1 - f1) / cell);
+      for (int s = s1; s < s2; s++)
+        wt[k++].f = (float) (1.0 / cell);
+      if (f2 - s2 > 1e-3 && s2 < sn)
+        wt[k++].f = (float) ((f2 - s2) / cell);
+      count[d].i = k - offset[d].i;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Configuration                                                                                */
+
+#define DALLOC(ptr, n)                                                                           \
+  do                                                                                             \
+    {                                                                                            \
+      if (!((ptr) = e->ex->alloc (e->ex, (size_t) (n) * sizeof *(ptr))))                          \
+        return gv_error_code () ? gv_error_code () : GV_ENOMEM;                                  \
+    }                                                                                            \
+  while (0)
+
+#define DFREE(ptr)                                                                               \
+  do                                                                                             \
+    {                                                                                            \
+      if (ptr)                                                                                   \
+        e->ex->free (e->ex, (ptr));                                                              \
+      (ptr) = NULL;                                                                              \
+    }                                                                                            \
+  while (0)
+
+static void
+engine_unconfigure (GvEngine *e)
+{
+  if (e->d_small != e->d_luma)
+    DFREE (e->d_small);
+  e->d_small = NULL;
+  DFREE (e->d_luma);
+  DFREE (e->d_tab);
+  DFREE (e->d_P);
+  DFREE (e->d_V);
+  DFREE (e->d_L);
+  DFREE (e->d_T);
+  DFREE (e->d_M);
+  DFREE (e->d_Ha);
+  DFREE (e->d_Hb);
+  DFREE (e->d_F);
+  DFREE (e->d_flow);
+  DFREE (e->d_pyr[0]);
+  DFREE (e->d_pyr[1]);
+  DFREE (e->d_stats);
+  e->d_lap = NULL;
+  e->d_msum = NULL;
+  e->d_mmax = NULL;
+  e->d_mn = NULL;
+  free (e->tab);
+  free (e->h_stats);
+  e->h_stats = NULL;
+  e->tab = NULL;
+  e->h_lap = NULL;
+  e->h_msum = NULL;
+  e->h_mmax = NULL;
+  e->h_mn = NULL;
+  gv_image_free (e->h_small);
+  gv_image_free (e->h_flow);
+  e->h_small = e->h_flow = NULL;
+  e->fw = e->fh = e->aw = e->ah = 0;
+  e->have_cur = e->have_prev = e->flow_valid = e->flow_host_valid = e->small_valid = 0;
+}
+
+static int
+engine_configure (GvEngine *e, int fw, int fh)
+{
+  const GvFlowParams *p = &e->base.params.flow;
+  int aw, ah, W, H, nlev, ksz[GV_MAX_LEVELS];
+  double sig[GV_MAX_LEVELS], scale = 1.0;
+  size_t words = 0, pyr = 0;
+
+  engine_unconfigure (e);
+  gv_analysis_dims (fw, fh, e->base.params.analysis_size, &aw, &ah);
+  W = aw;
+  H = ah;
+  for (nlev = 0; nlev < p->levels; nlev++)
+    {
+      scale *= p->pyr_scale;
+      if (W * scale < GV_MIN_LEVEL_SIZE || H * scale < GV_MIN_LEVEL_SIZE)
+        break;
+    }
+  nlev++;
+  if (nlev > GV_MAX_LEVELS)
+    return gv_error_set (GV_EINVAL, "flow pyramid: too many levels");
+  e->nlev = nlev;
+  e->R = 0;
+  scale = 1.0;
+  for (int k = 0; k < nlev; k++)
+    {
+      GvLev *lv = &e->lv[k];
+      if (k > 0)
+        scale *= p->pyr_scale;
+      sig[k] = (1.0 / scale - 1.0) * 0.5;
+      ksz[k] = (int) lrint (sig[k] * 5) | 1;
+      if (ksz[k] < 3)
+        ksz[k] = 3;
+      if (ksz[k] > 1023)
+        return gv_error_set (GV_EINVAL, "flow pyramid: smoothing kernel of %d taps is too large",
+                             ksz[k]);
+      lv->r = ksz[k] / 2;
+      if (lv->r > e->R)
+        e->R = lv->r;
+      lv->w = (int) lrint (W * scale);
+      lv->h = (int) lrint (H * scale);
+      if (lv->w < 1)
+        lv->w = 1;
+      if (lv->h < 1)
+        lv->h = 1;
+      lv->stride = RUP8 (lv->w) + 8;
+      lv->plane = (ptrdiff_t) lv->stride * lv->h;
+      lv->off = (ptrdiff_t) pyr;
+      pyr += 5 * (size_t) lv->plane;
+      lv->same = lv->w == W && lv->h == H;
+      /* table words: taps, resize tables, flow upsampling tables */
+      lv->taps = (int) words;
+      words += (size_t) lv->r + 1;
+      if (!lv->same)
+        {
+          lv->rx0 = (int) words, lv->rx1 = lv->rx0 + lv->w, lv->rxa0 = lv->rx1 + lv->w;
+          lv->rxa1 = lv->rxa0 + lv->w, lv->ry0 = lv->rxa1 + lv->w, lv->ry1 = lv->ry0 + lv->h;
+          lv->ryb0 = lv->ry1 + lv->h, lv->ryb1 = lv->ryb0 + lv->h;
+          words += 4 * (size_t) (lv->w + lv->h);
+        }
+      if (k + 1 < nlev)
+        {
+          lv->ux0 = (int) words, lv->ux1 = lv->ux0 + lv->w, lv->uxa0 = lv->ux1 + lv->w;
+          lv->uxa1 = lv->uxa0 + lv->w, lv->uy0 = lv->uxa1 + lv->w, lv->uy1 = lv->uy0 + lv->h;
+          lv->uyb0 = lv->uy1 + lv->h, lv->uyb1 = lv->uyb0 + lv->h;
+          words += 4 * (size_t) (lv->w + lv->h);
+        }
+    }
+  e->ax = e->ay = 0;
+  if (aw != fw || ah != fh)
+    {
+      if (fw % aw == 0 && fh % ah == 0)
+        e->ax = fw / aw, e->ay = fh / ah;
+      else
+        {
+          e->axs = (int) words, e->axn = e->axs + aw, e->axo = e->axn + aw, e->axw = e->axo + aw;
+          words += (size_t) area_tab_words (fw, aw);
+          e->ays = (int) words, e->ayn = e->ays + ah, e->ayo = e->ayn + ah, e->ayw = e->ayo + ah;
+          words += (size_t) area_tab_words (fh, ah);
+        }
+    }
+  e->ntab = words ? words : 1;
+  e->tab = calloc (e->ntab, sizeof *e->tab);
+  if (!e->tab)
+    return gv_error_set (GV_ENOMEM, "out of memory");
+  for (int k = 0; k < nlev; k++)
+    {
+      GvLev *lv = &e->lv[k];
+      GvWord *t = e->tab;
+      gauss_taps (t + lv->taps, ksz[k], k == 0 ? 0.0 : sig[k]);
+      if (!lv->same)
+        {
+          linear_tab (W, lv->w, 1, t + lv->rx0, t + lv->rx1, t + lv->rxa0, t + lv->rxa1);
+          linear_tab (H, lv->h, 0, t + lv->ry0, t + lv->ry1, t + lv->ryb0, t + lv->ryb1);
+        }
+      if (k + 1 < nlev)
+        {
+          int pw = e->lv[k + 1].w, ph = e->lv[k + 1].h;
+          linear_tab (pw, lv->w, 1, t + lv->ux0, t + lv->ux1, t + lv->uxa0, t + lv->uxa1);
+          linear_tab (ph, lv->h, 0, t + lv->uy0, t + lv->uy1, t + lv->uyb0, t + lv->uyb1);
+        }
+    }
+  if ((aw != fw || ah != fh) && !e->ax)
+    {
+      GvWord *t = e->tab;
+      area_tab (fw, aw, t + e->axs, t + e->axn, t + e->axo, t + e->axw);
+      area_tab (fh, ah, t + e->ays, t + e->ayn, t + e->ayo, t + e->ayw);
+    }
+  poly_taps_init (&e->poly, p->poly_n, p->poly_sigma);
+  e->n = p->poly_n;
+  e->win = p->winsize;
+  e->m = p->winsize / 2;
+  e->pstride = W + 2 * e->R;
+  e->pyr_floats = pyr;
+
+  const GvLev *l0 = &e->lv[0];
+  DALLOC (e->d_tab, e->ntab);
+  DALLOC (e->d_luma, (size_t) fw * fh);
+  if (aw != fw || ah != fh)
+    DALLOC (e->d_small, (size_t) aw * ah);
+  else
+    e->d_small = e->d_luma;
+  DALLOC (e->d_P, (size_t) e->pstride * (H + 2 * e->R));
+  DALLOC (e->d_V, (size_t) e->pstride * H);
+  DALLOC (e->d_L, (size_t) l0->plane);
+  DALLOC (e->d_T, 3 * (size_t) (l0->w + 2 * e->n) * l0->h);
+  DALLOC (e->d_M, 5 * (size_t) (l0->w + 2 * e->m) * l0->h);
+  DALLOC (e->d_Ha, 5 * (size_t) l0->plane);
+  DALLOC (e->d_Hb, 5 * (size_t) l0->plane);
+  DALLOC (e->d_F, 4 * (size_t) l0->plane);
+  DALLOC (e->d_flow, 2 * (size_t) aw * ah);
+  DALLOC (e->d_pyr[0], pyr);
+  DALLOC (e->d_pyr[1], pyr);
+  /* offsets keep each array aligned: 8-byte elements first */
+  size_t o_sum = 6 * sizeof (long long) * (size_t) fh;
+  size_t o_max = o_sum + 2 * sizeof (double) * (size_t) ah;
+  size_t o_n = o_max + 2 * sizeof (float) * (size_t) ah;
+  e->stats_lap_bytes = o_sum;
+  e->stats_bytes = o_n + 2 * sizeof (int) * (size_t) ah;
+  DALLOC (e->d_stats, e->stats_bytes);
+  e->d_lap = (long long *) e->d_stats;
+  e->d_msum = (double *) (void *) ((char *) e->d_stats + o_sum);
+  e->d_mmax = (float *) (void *) ((char *) e->d_stats + o_max);
+  e->d_mn = (int *) (void *) ((char *) e->d_stats + o_n);
+  e->h_stats = malloc (e->stats_bytes);
+  if (e->h_stats)
+    {
+      e->h_lap = (long long *) e->h_stats;
+      e->h_msum = (double *) (void *) ((char *) e->h_stats + o_sum);
+      e->h_mmax = (float *) (void *) ((char *) e->h_stats + o_max);
+      e->h_mn = (int *) (void *) ((char *) e->h_stats + o_n);
+    }
+  e->h_small = gv_image_new (aw, ah, 1, GV_U8);
+  e->h_flow = gv_image_new (aw, ah, 2, GV_F32);
+  if (!e->h_stats || !e->h_small || !e->h_flow)
+    return gv_error_set (GV_ENOMEM, "out of memory");
+  int rc = e->ex->upload (e->ex, e->d_tab, 0, e->tab, 0, e->ntab * sizeof *e->tab, 1);
+  if (rc)
+    return rc;
+  e->fw = fw;
+  e->fh = fh;
+  e->aw = aw;
+  e->ah = ah;
+  return GV_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Launch order                                                                                 */
+
+static int
+launch (GvEngine *e, int id, const void *args, int w, int h)
+{
+  GvLaunch l = gv_launch_for (id, w, h);
+  if (w < 1 || h < 1)
+    return GV_OK;
+  e->counts[id]++;
+  return e->ex->launch (e->ex, id, args, &l);
+}
+
+#define TI(off) (&e->d_tab[off].i)
+#define TF(off) (&e->d_tab[off].f)
+
+static int
+engine_pyramid (GvEngine *e, float *pyr)
+{
+  int W = e->aw, H = e->ah, R = e->R, rc;
+  GvKPad pad = { e->d_small, W, W, H, R, e->d_P, e->pstride };
+
+  if ((rc = launch (e, GV_K_PAD, &pad, W + 2 * R, H + 2 * R)))
+    return rc;
+  for (int k = 0; k < e->nlev; k++)
+    {
+      const GvLev *lv = &e->lv[k];
+      GvKVBlur vb = { e->d_P, e->d_V, e->pstride, R, TF (lv->taps), lv->r };
+      GvKLevel lc = { e->d_V, e->pstride, R, TF (lv->taps), lv->r, e->d_L, lv->stride, lv->w,
+                      lv->h, lv->same, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+      if (!lv->same)
+        {
+          lc.xo0 = TI (lv->rx0), lc.xo1 = TI (lv->rx1), lc.yo0 = TI (lv->ry0);
+          lc.yo1 = TI (lv->ry1), lc.xa0 = TF (lv->rxa0), lc.xa1 = TF (lv->rxa1);
+          lc.yb0 = TF (lv->ryb0), lc.yb1 = TF (lv->ryb1);
+        }
+      int ts = lv->w + 2 * e->n;
+      GvKPolyV pv = { e->d_L, lv->stride, lv->w, lv->h, e->poly, e->d_T, ts,
+                      (ptrdiff_t) ts * lv->h };
+      GvKPolyH ph = { e->d_T, ts, (ptrdiff_t) ts * lv->h, lv->w, lv->h, e->poly, pyr + lv->off,
+                      lv->stride, lv->plane };
+      if ((rc = launch (e, GV_K_VBLUR, &vb, W + 2 * R, H))
+          || (rc = launch (e, GV_K_LEVEL, &lc, lv->w, lv->h))
+          || (rc = launch (e, GV_K_POLY_V, &pv, ts, lv->h))
+          || (rc = launch (e, GV_K_POLY_H, &ph, lv->w, lv->h)))
+        return rc;
+    }
+  return GV_OK;
+}
+
+static int
+engine_flow (GvEngine *e)
+{
+  const GvFlowParams *p = &e->base.params.flow;
+  const float *pyr0 = e->d_pyr[e->cur ^ 1], *pyr1 = e->d_pyr[e->cur];
+  ptrdiff_t pl0 = e->lv[0].plane;
+  float *FX = e->d_F, *FY = FX + pl0, *PX = FY + pl0, *PY = PX + pl0;
+  int have = 0, pst = 0, rc;
+
+  for (int k = e->nlev - 1; k >= 0; k--)
+    {
+      const GvLev *lv = &e->lv[k];
+      int w = lv->w, h = lv->h, ms = w + 2 * e->m;
+      float *Hin = e->d_Ha, *Hout = e->d_Hb;
+      GvKMat mat = {
+        pyr0 + lv->off, pyr1 + lv->off, lv->stride, lv->plane, w, h, e->m, FX, FY, 1,
+        NULL, NULL, 0, (float) (1.0 / p->pyr_scale),
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        e->d_M, ms, (ptrdiff_t) ms * h,
+      };
+      if (have)
+        {
+          mat.PX = PX, mat.PY = PY, mat.pst = pst;
+          mat.xo0 = TI (lv->ux0), mat.xo1 = TI (lv->ux1), mat.yo0 = TI (lv->uy0);
+          mat.yo1 = TI (lv->uy1), mat.xa0 = TF (lv->uxa0), mat.xa1 = TF (lv->uxa1);
+          mat.yb0 = TF (lv->uyb0), mat.yb1 = TF (lv->uyb1);
+        }
+      GvKHBox hb = { e->d_M, ms, (ptrdiff_t) ms * h, w, h, e->win, Hin, lv->stride, lv->plane };
+      if ((rc = launch (e, GV_K_MAT, &mat, ms, h)) || (rc = launch (e, GV_K_HBOX, &hb, w, 5 * h)))
+        return rc;
+      mat.init = 0;
+      for (int it = 0; it < p->iterations; it++)
+        {
+          int update = it < p->iterations - 1;
+          int nblk = gv_ceil_div (h, GV_CUDA_VBLOCK);
+          /* the window sums go to Hout: the solve reads them before the matrices' update
+           * overwrites it */
+          GvKVSum vsum = { Hin, lv->stride, lv->plane, w, h, e->m, nblk, Hout };
+          GvKSolve so = { Hout, lv->stride, lv->plane, w, h,
+                          (float) (1.0 / ((double) e->win * e->win)), FX, FY,
+                          k == 0 && !update ? e->d_flow : NULL, 2 * e->aw };
+          if ((rc = launch (e, GV_K_VSUM, &vsum, w, 5 * nblk))
+              || (rc = launch (e, GV_K_SOLVE, &so, w, h)))
+            return rc;
+          if (update)
+            {
+              hb.H = Hout;
+              if ((rc = launch (e, GV_K_MAT, &mat, ms, h))
+                  || (rc = launch (e, GV_K_HBOX, &hb, w, 5 * h)))
+                return rc;
+              float *t = Hin;
+              Hin = Hout;
+              Hout = t;
+            }
+        }
+      float *t = PX;
+      PX = FX, FX = t;
+      t = PY;
+      PY = FY, FY = t;
+      pst = lv->stride;
+      have = 1;
+    }
+  return GV_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* GvBackendOps                                                                                 */
+
+static int
+eng_load (GvBackend *be, const GvImage *luma)
+{
+  GvEngine *e = (GvEngine *) be;
+  int rc;
+
+  if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
+    return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
+  if (luma->width != e->fw || luma->height != e->fh)
+    if ((rc = engine_configure (e, luma->width, luma->height)))
+      {
+        engine_unconfigure (e);
+        return rc;
+      }
+  phase_mark (e);
+  if ((rc = e->ex->upload (e->ex, e->d_luma, (size_t) e->fw, luma->data, luma->stride,
+                           (size_t) e->fw, (size_t) e->fh)))
+    return rc;
+  phase_end (e, GV_PH_UPLOAD);
+  if (e->d_small != e->d_luma)
+    {
+      GvKArea a = { e->d_luma, e->fw, e->fw, e->fh, e->d_small, e->aw, e->aw, e->ah, e->ax, e->ay,
+                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+      if (!e->ax)
+        {
+          a.xs = TI (e->axs), a.xn = TI (e->axn), a.xo = TI (e->axo), a.xw = TF (e->axw);
+          a.ys = TI (e->ays), a.yn = TI (e->ayn), a.yo = TI (e->ayo), a.yw = TF (e->ayw);
+        }
+      if ((rc = launch (e, GV_K_AREA, &a, e->aw, e->ah)))
+        return rc;
+      phase_end (e, GV_PH_RESIZE);
+    }
+  e->cur ^= 1;
+  e->have_prev = e->have_cur;
+  e->have_cur = 0;
+  e->flow_valid = e->flow_host_valid = e->small_valid = 0;
+  if ((rc = engine_pyramid (e, e->d_pyr[e->cur])))
+    return rc;
+  phase_end (e, GV_PH_PYRAMID);
+  e->have_cur = 1;
+  return GV_OK;
+}
+
+static const GvImage *
+eng_analysis_image (GvBackend *be)
+{
+  GvEngine *e = (GvEngine *) be;
+
+  if (!e->have_cur)
+    return NULL;
+  if (!e->small_valid)
+    {
+      if (e->ex->download (e->ex, e->h_small->data, e->h_small->stride, e->d_small,
+                           (size_t) e->aw, (size_t) e->aw, (size_t) e->ah))
+        return NULL;
+      e->small_valid = 1;
+    }
+  return e->h_small;
+}
+
+static double
+var_from_sums (__int128 n, __int128 s, __int128 sq)
+{
+  if (n == 0)
+    return 0.0;
+  return (double) (n * sq - s * s) / ((double) n * (double) n);
+}
+
+static int
+eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+{
+  GvEngine *e = (GvEngine *) be;
+  GvKLap lap = { e->d_luma, e->fw, e->fw, e->fh, { 0 }, roi != NULL, e->d_lap };
+  double sx, sy;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (!e->have_cur)
+    return gv_error_set (GV_EINVAL, "measure called before load");
+  if (roi)
+    gv_quad_to_float (roi, 1.0, 1.0, lap.q);
+  phase_mark (e);
+  if ((rc = launch (e, GV_K_LAP, &lap, e->fw, e->fh)))
+    return rc;
+  phase_end (e, GV_PH_SHARPNESS);
+  sx = (double) e->fw / e->aw;
+  sy = (double) e->fh / e->ah;
+  GvKMag mag = { e->d_flow, 2 * e->aw, e->aw, e->ah, (float) sx, (float) sy, { 0 }, roi != NULL,
+                 e->d_msum, e->d_mmax, e->d_mn };
+  if (e->have_prev)
+    {
+      if ((rc = engine_flow (e)))
+        return rc;
+      phase_end (e, GV_PH_FLOW);
+      if (roi)
+        {
+          GvQuad q;
+          gv_quad_scale (roi, 1.0 / sx, 1.0 / sy, &q);
+          gv_quad_to_float (&q, 1.0, 1.0, mag.q);
+        }
+      if ((rc = launch (e, GV_K_MAG, &mag, e->aw, e->ah)))
+        return rc;
+    }
+  /* one read-back: the Laplacian sums, and the |flow| statistics when there was a flow */
+  if ((rc = e->ex->download (e->ex, e->h_stats, 0, e->d_stats, 0,
+                             e->have_prev ? e->stats_bytes : e->stats_lap_bytes, 1)))
+    return rc;
+
+  phase_end (e, GV_PH_STATS);
+  __int128 t[6] = { 0 };
+  for (int y = 0; y < e->fh; y++)
+    for (int k = 0; k < 6; k++)
+      t[k] += e->h_lap[6 * (size_t) y + k];
+  out->sharpness_frame = var_from_sums (t[0], t[1], t[2]);
+  out->sharpness = roi ? var_from_sums (t[3], t[4], t[5]) : out->sharpness_frame;
+  out->roi_used = roi != NULL;
+  out->motion = out->motion_frame = -1.0;
+  if (!e->have_prev)
+    return GV_OK;
+  e->flow_valid = 1;
+
+  /* rows combined in order, as gv_flow_magnitude_stats_xy */
+  double s[2] = { 0.0, 0.0 };
+  float mx[2] = { 0.0f, 0.0f };
+  long n[2] = { 0, 0 };
+  for (int y = 0; y < e->ah; y++)
+    for (int k = 0; k < 2; k++)
+      {
+        s[k] += e->h_msum[2 * y + k];
+        n[k] += e->h_mn[2 * y + k];
+        if (e->h_mmax[2 * y + k] > mx[k])
+          mx[k] = e->h_mmax[2 * y + k];
+      }
+  out->motion_frame = n[0] > 0 ? s[0] / (double) n[0] : 0.0;
+  out->motion_max = mx[0];
+  if (roi)
+    {
+      if (n[1] > 0)
+        {
+          out->motion = s[1] / (double) n[1];
+          out->motion_max = mx[1];
+        }
+      else
+        out->motion = out->motion_frame, out->roi_used = 0;
+    }
+  else
+    out->motion = out->motion_frame;
+  return GV_OK;
+}
+
+static const GvImage *
+eng_last_flow (GvBackend *be)
+{
+  GvEngine *e = (GvEngine *) be;
+
+  if (!e->flow_valid)
+    return NULL;
+  if (!e->flow_host_valid)
+    {
+      if (e->ex->download (e->ex, e->h_flow->data, e->h_flow->stride, e->d_flow,
+                           2 * sizeof (float) * (size_t) e->aw, 2 * sizeof (float) * (size_t) e->aw,
+                           (size_t) e->ah))
+        return NULL;
+      e->flow_host_valid = 1;
+    }
+  return e->h_flow;
+}
+
+static int
+eng_warp (GvBackend *be, const GvImage *src, const double H[9], GvImage *dst)
+{
+  GvEngine *e = (GvEngine *) be;
+  GvKWarp a;
+  double norm = 0.0;
+  int rc;
+
+  /* gv_warp_perspective's checks and float conversion */
+  if (!src || !dst || !H || !src->data || !dst->data)
+    return gv_error_set (GV_EINVAL, "warp: NULL argument");
+  if (src->depth != GV_U8 || dst->depth != GV_U8 || src->channels != dst->channels
+      || (src->channels != 1 && src->channels != 3))
+    return gv_error_set (GV_EINVAL, "warp: src and dst must be U8 with 1 or 3 channels each "
+                         "(got %d and %d)", src->channels, dst->channels);
+  for (int i = 0; i < 9; i++)
+    {
+      if (!isfinite (H[i]))
+        return gv_error_set (GV_EINVAL, "warp: homography is not finite");
+      norm = fmax (norm, fabs (H[i]));
+    }
+  if (!(norm > 0.0))
+    return gv_error_set (GV_EINVAL, "warp: homography is zero");
+  double k = fabs (H[8]) > 1e-12 * norm ? 1.0 / H[8] : 1.0 / norm;
+  for (int i = 0; i < 9; i++)
+    a.Hf[i] = (float) (H[i] * k);
+
+  size_t srow = (size_t) src->width * src->channels, drow = (size_t) dst->width * dst->channels;
+  size_t sb = srow * src->height, db = drow * dst->height;
+  if (sb > e->wsrc_bytes)
+    {
+      DFREE (e->d_wsrc);
+      e->wsrc_bytes = 0;
+      DALLOC (e->d_wsrc, sb);
+      e->wsrc_bytes = sb;
+    }
+  if (db > e->wdst_bytes)
+    {
+      DFREE (e->d_wdst);
+      e->wdst_bytes = 0;
+      DALLOC (e->d_wdst, db);
+      e->wdst_bytes = db;
+    }
+  a.src = e->d_wsrc;
+  a.sstride = (int) srow;
+  a.sw = src->width;
+  a.sh = src->height;
+  a.ch = src->channels;
+  a.dst = e->d_wdst;
+  a.dstride = (int) drow;
+  a.dw = dst->width;
+  a.dh = dst->height;
+  phase_mark (e);
+  if ((rc = e->ex->upload (e->ex, e->d_wsrc, srow, src->data, src->stride, srow,
+                           (size_t) src->height))
+      || (rc = launch (e, GV_K_WARP, &a, dst->width, dst->height)))
+    return rc;
+  rc = e->ex->download (e->ex, dst->data, dst->stride, e->d_wdst, drow, drow,
+                        (size_t) dst->height);
+  phase_end (e, GV_PH_WARP);
+  return rc;
+}
+
+static void
+eng_reset (GvBackend *be)
+{
+  GvEngine *e = (GvEngine *) be;
+  e->have_cur = e->have_prev = e->flow_valid = e->flow_host_valid = e->small_valid = 0;
+}
+
+static void
+eng_free (GvBackend *be)
+{
+  GvEngine *e = (GvEngine *) be;
+
+  engine_unconfigure (e);
+  DFREE (e->d_wsrc);
+  DFREE (e->d_wdst);
+  if (e->ex && e->ex->destroy)
+    e->ex->destroy (e->ex);
+  free (e);
+}
+
+static const GvBackendOps engine_ops_cuda = {
+  "cuda", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset, eng_free,
+};
+static const GvBackendOps engine_ops_emulated = {
+  "cuda-emulated", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset,
+  eng_free,
+};
+
+int
+gv_cuda_engine_new (GvCudaExec *ex, const GvParams *params, const char *name, const char *device,
+                    GvBackend **out)
+{
+  GvEngine *e;
+  int rc;
+
+  *out = NULL;
+  if ((rc = gv_params_validate (params)) == GV_OK && params->flow.winsize > GV_CUDA_MAX_WINSIZE)
+    rc = gv_error_set (GV_EUNSUPPORTED, "the %s backend handles Farneback windows up to %d px, "
+                       "not %d", name, GV_CUDA_MAX_WINSIZE, params->flow.winsize);
+  if (rc)
+    {
+      ex->destroy (ex);
+      return rc;
+    }
+  e = calloc (1, sizeof *e);
+  if (!e)
+    {
+      ex->destroy (ex);
+      return gv_error_set (GV_ENOMEM, "out of memory");
+    }
+  e->ex = ex;
+  snprintf (e->name, sizeof e->name, "%s", name);
+  e->base.ops = strcmp (name, "cuda") ? &engine_ops_emulated : &engine_ops_cuda;
+  e->base.params = *params;
+  /* host threads for the pipeline's CPU stages; the device work ignores it */
+  e->base.threads = params->threads > 0 ? params->threads : gv_threads_default ();
+  snprintf (e->base.device, sizeof e->base.device, "%s", device);
+  *out = &e->base;
+  return GV_OK;
+}
+
+int
+gv_cuda_engine_launch_counts (GvBackend *be, long counts[GV_K_COUNT])
+{
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return 0;
+  memcpy (counts, ((GvEngine *) be)->counts, sizeof ((GvEngine *) be)->counts);
+  return 1;
+}
+
+static const char *const phase_names[GV_PH_COUNT] = {
+  "upload", "area resize", "pyramid + polynomial expansion", "sharpness (Laplacian sums)",
+  "Farneback flow", "motion statistics + read-back", "warp (up, kernel, down)",
+};
+
+const char *
+gv_cuda_phase_name (int phase)
+{
+  return phase >= 0 && phase < GV_PH_COUNT ? phase_names[phase] : "?";
+}
+
+int
+gv_cuda_engine_set_timing (GvBackend *be, int on)
+{
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return 0;
+  ((GvEngine *) be)->timing = on;
+  memset (((GvEngine *) be)->phase, 0, sizeof ((GvEngine *) be)->phase);
+  return 1;
+}
+
+int
+gv_cuda_engine_phase_seconds (GvBackend *be, double seconds[GV_PH_COUNT])
+{
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return 0;
+  memcpy (seconds, ((GvEngine *) be)->phase, sizeof ((GvEngine *) be)->phase);
+  return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The emulator                                                                                 */
+
+typedef void (*GvBody) (const void *args, int x, int y);
+
+#define BODY(fn, T)                                                                              \
+  static void b_##fn (const void *a, int x, int y)                                                \
+  {                                                                                              \
+    gv_k_##fn ((const T *) a, x, y);                                                             \
+  }
+BODY (area, GvKArea)
+BODY (pad, GvKPad)
+BODY (vblur, GvKVBlur)
+BODY (level, GvKLevel)
+BODY (poly_v, GvKPolyV)
+BODY (poly_h, GvKPolyH)
+BODY (mat, GvKMat)
+BODY (hbox, GvKHBox)
+BODY (vsum, GvKVSum)
+BODY (solve, GvKSolve)
+BODY (warp, GvKWarp)
+
+static GvBody
+body_for (int id)
+{
+  switch (id)
+    {
+    case GV_K_AREA: return b_area;
+    case GV_K_PAD: return b_pad;
+    case GV_K_VBLUR: return b_vblur;
+    case GV_K_LEVEL: return b_level;
+    case GV_K_POLY_V: return b_poly_v;
+    case GV_K_POLY_H: return b_poly_h;
+    case GV_K_MAT: return b_mat;
+    case GV_K_HBOX: return b_hbox;
+    case GV_K_VSUM: return b_vsum;
+    case GV_K_SOLVE: return b_solve;
+    case GV_K_WARP: return b_warp;
+    default: return NULL;
+    }
+}
+
+int
+gv_cuda_emulate (int id, const void *args, const GvLaunch *l, int *visits)
+{
+  if (l->row_block)
+    {
+      int nt = l->bx;
+      long long *s = malloc (6 * sizeof *s * (size_t) nt);
+      float *sh = malloc (GV_MAG_CHUNK * sizeof *sh);
+      if (!s || !sh)
+        {
+          free (s);
+          free (sh);
+          return gv_error_set (GV_ENOMEM, "out of memory");
+        }
+      for (int row = 0; row < l->gy; row++)
+        {
+          if (visits) /* both kernels: thread tid takes columns tid, tid + nt, ... */
+            for (int tid = 0; tid < nt; tid++)
+              for (int x = tid; x < l->w; x += nt)
+                visits[(size_t) row * l->w + x]++;
+          if (!args)
+            continue;
+          if (id == GV_K_LAP)
+            {
+              const GvKLap *a = args;
+              long long acc[6];
+              for (int tid = 0; tid < nt; tid++)
+                {
+                  gv_k_lap_partial (a, row, tid, nt, acc);
+                  for (int k = 0; k < 6; k++)
+                    s[k * nt + tid] = acc[k];
+                }
+              for (int half = nt / 2; half > 0; half /= 2)
+                for (int tid = 0; tid < nt; tid++) /* every thread, then the barrier */
+                  gv_k_tree_step (s, nt, tid, half);
+              for (int k = 0; k < 6; k++)
+                a->rows[6 * (size_t) row + k] = s[k * nt];
+            }
+          else if (id == GV_K_MAG)
+            {
+              const GvKMag *a = args;
+              GvMagRow st;
+              gv_k_mag_begin (a, row, &st);
+              for (int base = 0; base < a->w; base += GV_MAG_CHUNK)
+                {
+                  for (int tid = 0; tid < nt; tid++)
+                    gv_k_mag_fill (a, row, base, tid, nt, sh);
+                  gv_k_mag_sum (a, base, sh, &st);
+                }
+              gv_k_mag_end (a, row, &st);
+            }
+        }
+      free (s);
+      free (sh);
+      return GV_OK;
+    }
+  GvBody body = body_for (id);
+  if (!body && !visits)
+    return gv_error_set (GV_EINVAL, "emulator: unknown kernel %d", id);
+  for (int by = 0; by < l->gy; by++)
+    for (int bx = 0; bx < l->gx; bx++)
+      for (int ty = 0; ty < l->by; ty++)
+        for (int tx = 0; tx < l->bx; tx++)
+          {
+            int x, y;
+            if (!gv_launch_element (l, bx, by, tx, ty, &x, &y))
+              continue;
+            if (visits)
+              visits[(size_t) y * l->w + x]++;
+            if (body && args)
+              body (args, x, y);
+          }
+  return GV_OK;
+}
+
+static void *
+emu_alloc (GvCudaExec *ex, size_t bytes)
+{
+  void *p = aligned_alloc (64, (bytes + 63) & ~(size_t) 63);
+  if (!p)
+    gv_error_set (GV_ENOMEM, "emulator: out of memory for %zu bytes", bytes);
+  return p;
+}
+
+static void
+emu_free (GvCudaExec *ex, void *p)
+{
+  free (p);
+}
+
+static int
+emu_copy (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+          size_t rows)
+{
+  for (size_t r = 0; r < rows; r++)
+    memcpy ((uint8_t *) dst + r * dpitch, (const uint8_t *) src + r * spitch, width);
+  return GV_OK;
+}
+
+static int
+emu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
+{
+  return gv_cuda_emulate (id, args, l, NULL);
+}
+
+static int
+emu_sync (GvCudaExec *ex)
+{
+  return GV_OK;
+}
+
+static void
+emu_destroy (GvCudaExec *ex)
+{
+  free (ex);
+}
+
+GvCudaExec *
+gv_cuda_emulator_new (void)
+{
+  GvCudaExec *ex = calloc (1, sizeof *ex);
+  if (!ex)
+    {
+      gv_error_set (GV_ENOMEM, "out of memory");
+      return NULL;
+    }
+  ex->name = "emulator";
+  ex->alloc = emu_alloc;
+  ex->free = emu_free;
+  ex->upload = emu_copy;
+  ex->download = emu_copy;
+  ex->launch = emu_launch;
+  ex->sync = emu_sync;
+  ex->destroy = emu_destroy;
+  return ex;
+}
+
+int
+gv_backend_emulated_new (const GvParams *params, GvBackend **out)
+{
+  GvCudaExec *ex = gv_cuda_emulator_new ();
+
+  *out = NULL;
+  if (!ex)
+    return gv_error_code ();
+  return gv_cuda_engine_new (ex, params, "cuda-emulated",
+                             "CPU emulation of the CUDA backend's launches (one thread)", out);
+}

@@ -1,0 +1,406 @@
+/* test-defects.c: stage 4 (defects) and stage 5 (regions, grade) on synthetic scans with
+ * exact ground truth (gv-synth), rendered in memory. Covers are found by gv_cover_detect on the
+ * least blurred frames (by the renderer's truth) spread over the scan, as the pipeline's stages
+ * 2 and 3 do; one test runs the whole pipeline. Accuracy targets (issue 3) are checked over a small
+ * set; docs/accuracy.md has the larger set (bench/defects-accuracy.sh). */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "gv-defects.h"
+#include "gv-error.h"
+#include "gv-geometry.h"
+#include "gv-params.h"
+#include "gv-pipeline.h"
+#include "gv-synth.h"
+
+/* Small scans keep the test fast (and usable under ASan): 1280x720 frames, a 530x820 canonical
+ * cover (half the default; the renderer scales the defects with the cover). */
+#define FW 1280
+#define FH 720
+#define CW 530
+#define CH 820
+#define NF 100
+
+typedef struct {
+  GvSynth *synth;
+  GvDefectReport *rep;
+} Scan;
+
+static GvSynth *
+make_synth (unsigned seed, int n_defects, int n_frames, int w, int h)
+{
+  GvSynthParams sp;
+  gv_synth_params_init_default (&sp);
+  sp.width = w;
+  sp.height = h;
+  sp.n_frames = n_frames;
+  sp.seed = seed;
+  sp.n_defects = n_defects;
+  sp.cover_w = CW;
+  sp.cover_h = CH;
+  sp.bursts = 0; /* golden-frame selection is tested elsewhere */
+  GvSynth *s = gv_synth_new (&sp);
+  g_assert_nonnull (s);
+  return s;
+}
+
+static Scan
+scan_analyze (unsigned seed, int n_defects, int nthreads)
+{
+  Scan sc = { make_synth (seed, n_defects, NF, FW, FH), NULL };
+  GvImage *fr = gv_image_new (FW, FH, 3, GV_U8), *gray = gv_image_new (FW, FH, 1, GV_U8);
+  GvImage *rgb[5] = { 0 };
+  GvQuad quads[5];
+  GvDefectInput in[5];
+  int pick[5], np = 0, n = 0;
+  GvParams p;
+
+  gv_params_init_default (&p);
+  p.cover.out_width = CW;
+  p.cover.out_height = CH;
+  /* five picks spread over the scan, as the golden frames are (the glare moves between them):
+   * in each fifth, the least blurred of its first 4 frames */
+  for (int k = 0; k < 5; k++)
+    {
+      double best = 1e9;
+      for (int j = 0; j < 4; j++)
+        {
+          GvSynthTruth t;
+          int i = k * (NF / 5) + j;
+          g_assert_cmpint (gv_synth_render (sc.synth, i, fr, &t, 2), ==, GV_OK);
+          double v = t.motion_blur_px + 2 * t.defocus_sigma;
+          if (v < best)
+            {
+              best = v;
+              pick[np] = i;
+            }
+        }
+      np++;
+    }
+  for (int k = 0; k < np; k++)
+    {
+      GvSynthTruth t;
+      GvCoverDetection det;
+      g_assert_cmpint (gv_synth_render (sc.synth, pick[k], fr, &t, 2), ==, GV_OK);
+      gv_image_rgb_to_gray (fr, gray);
+      if (gv_cover_detect (gray, &p.cover, 2, &det) != GV_OK)
+        continue;
+      rgb[n] = gv_image_copy (fr);
+      quads[n] = det.quad;
+      in[n] = (GvDefectInput) { rgb[n], &quads[n], det.touches_border, k };
+      n++;
+    }
+  g_assert_cmpint (gv_defects_analyze (in, n, CW, CH, 168.275, 260.35, nthreads, NULL, NULL, &sc.rep),
+                   ==, GV_OK);
+  gv_defects_finish (sc.rep, nthreads);
+  for (int k = 0; k < n; k++)
+    gv_image_free (rgb[k]);
+  gv_image_free (fr);
+  gv_image_free (gray);
+  return sc;
+}
+
+static void
+scan_clear (Scan *sc)
+{
+  gv_defect_report_free (sc->rep);
+  gv_synth_free (sc->synth);
+}
+
+/* Seeds whose scenes the cover detector handles in NF frames (seed 2's table has a second edge
+ * along a side and no cover is found: that is stage 3's business). */
+static const unsigned clean_seeds[] = { 1, 3, 5 };
+static const unsigned damaged_seeds[] = { 101, 103, 104, 106 };
+
+static void
+test_clean_empty (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (clean_seeds); i++)
+    {
+      Scan sc = scan_analyze (clean_seeds[i], 0, 2);
+      g_assert_nonnull (sc.rep->mask);
+      g_test_message ("clean seed %u: %d covers, %.3f %% flagged, %d defects, grade %.1f",
+                      clean_seeds[i], sc.rep->n_covers, sc.rep->defect_percentage,
+                      sc.rep->n_defects, sc.rep->grade.grade_estimate);
+      /* issue 3: at most 0.5 % of a clean cover (the worker flags about a third) */
+      g_assert_cmpfloat (sc.rep->defect_percentage, <=, 0.5);
+      scan_clear (&sc);
+    }
+}
+
+static int
+boxes_touch (const int a[4], const int b[4], int pad)
+{
+  return a[0] <= b[0] + b[2] + pad && b[0] <= a[0] + a[2] + pad && a[1] <= b[1] + b[3] + pad
+         && b[1] <= a[1] + a[3] + pad;
+}
+
+static void
+test_accuracy (void)
+{
+  long inter = 0, uni = 0;
+  int big = 0, found = 0, typed = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (damaged_seeds); i++)
+    {
+      Scan sc = scan_analyze (damaged_seeds[i], GV_DEFECT_N_TYPES, 2);
+      const GvImage *tm = gv_synth_defect_mask (sc.synth);
+      g_assert_nonnull (sc.rep->mask);
+      for (int y = 0; y < CH; y++)
+        for (int x = 0; x < CW; x++)
+          {
+            int a = gv_image_row_u8 (sc.rep->mask, y)[x] != 0, b = gv_image_row_u8 (tm, y)[x] != 0;
+            inter += a && b;
+            uni += a || b;
+          }
+      for (int k = 0; k < gv_synth_n_defects (sc.synth); k++)
+        {
+          const GvSynthDefect *t = gv_synth_defect (sc.synth, k);
+          int f = 0, ty = 0;
+          if (t->severity < 0.5)
+            continue;
+          big++;
+          for (int j = 0; j < sc.rep->n_defects; j++)
+            if (boxes_touch (t->bbox, sc.rep->defects[j].bbox, 4))
+              {
+                f = 1;
+                ty |= (int) sc.rep->defects[j].kind == (int) t->type;
+              }
+          found += f;
+          typed += ty;
+          g_test_message ("seed %u: %s severity %.2f %s", damaged_seeds[i],
+                          gv_defect_type_name (t->type), t->severity,
+                          ty ? "found, right type" : f ? "found, wrong type" : "missed");
+        }
+      scan_clear (&sc);
+    }
+  double iou = uni ? (double) inter / uni : 0;
+  g_test_message ("IoU %.3f; severity >= 0.5: found %d/%d, right type %d/%d", iou, found, big,
+                  typed, big);
+  /* Regression floors: what this version measures (docs/accuracy.md). */
+  g_assert_cmpfloat (iou, >=, 0.08);
+  g_assert_cmpint (found * 10, >=, big * 5);
+  /* issue 3's targets: IoU >= 0.5, found >= 90 %, right type >= 80 % */
+  if (iou < 0.5 || found * 10 < big * 9 || typed * 10 < big * 8)
+    g_test_incomplete ("issue 3 accuracy targets not met yet (see docs/accuracy.md)");
+}
+
+static void
+test_grade_monotonic (void)
+{
+  double prev = 11;
+  static const int steps[] = { 0, 2, 4, GV_DEFECT_N_TYPES };
+  for (guint si = 0; si < G_N_ELEMENTS (steps); si++)
+    {
+      int nd = steps[si];
+      Scan sc = scan_analyze (103, nd, 2);
+      double g = sc.rep->grade.grade_estimate;
+      g_test_message ("seed 103 with %d defects: %d found, grade %.1f", nd, sc.rep->n_defects, g);
+      g_assert_cmpfloat (g, <=, prev);
+      prev = g;
+      scan_clear (&sc);
+    }
+}
+
+static int
+reports_equal (const GvDefectReport *a, const GvDefectReport *b)
+{
+  if (gv_image_compare (a->mask, b->mask) || gv_image_compare (a->score, b->score)
+      || gv_image_compare (a->print, b->print) || gv_image_compare (a->glare, b->glare))
+    return 0;
+  if (a->n_defects != b->n_defects || memcmp (a->defects, b->defects, sizeof (GvDefect) * a->n_defects))
+    return 0;
+  if (memcmp (a->regions, b->regions, sizeof a->regions) || a->damage_score != b->damage_score)
+    return 0;
+  return a->grade.grade_estimate == b->grade.grade_estimate && a->grade.n_lines == b->grade.n_lines;
+}
+
+static void
+test_threads_identical (void)
+{
+  Scan s1 = scan_analyze (104, GV_DEFECT_N_TYPES, 1);
+  for (int t = 3; t <= 3; t++)
+    {
+      Scan st = scan_analyze (104, GV_DEFECT_N_TYPES, t);
+      g_assert_true (reports_equal (s1.rep, st.rep));
+      scan_clear (&st);
+    }
+  scan_clear (&s1);
+}
+
+static void
+test_grade_rule (void)
+{
+  GvDefectReport r;
+
+  g_assert_cmpfloat (gv_grade_floor_cgc (10.0), ==, 10.0);
+  g_assert_cmpfloat (gv_grade_floor_cgc (9.95), ==, 9.9);
+  g_assert_cmpfloat (gv_grade_floor_cgc (9.9), ==, 9.9);
+  g_assert_cmpfloat (gv_grade_floor_cgc (9.85), ==, 9.8);
+  g_assert_cmpfloat (gv_grade_floor_cgc (1.9), ==, 1.8);
+  g_assert_cmpfloat (gv_grade_floor_cgc (0.2), ==, 0.5);
+
+  /* a pristine, well-captured cover: 9.9 (never 10.0 from a video) */
+  memset (&r, 0, sizeof r);
+  r.n_covers = 5;
+  gv_grade_compute (&r);
+  g_assert_cmpfloat (r.grade.grade, ==, 9.9);
+
+  /* a crease in the spine and a worn corner: the lines add up to the grade */
+  GvDefect d[2] = { { .kind = GV_DK_CREASE, .region = GV_REGION_SPINE, .severity = 0.7 },
+                    { .kind = GV_DK_CORNER_WEAR, .region = GV_REGION_CORNER_TL, .severity = 0.3 } };
+  r.defects = d;
+  r.n_defects = 2;
+  gv_grade_compute (&r);
+  double sum = 0;
+  for (int i = 0; i < r.grade.n_lines; i++)
+    {
+      sum += r.grade.lines[i].delta;
+      g_test_message ("%-70s %+.2f = %.2f", r.grade.lines[i].text, r.grade.lines[i].delta,
+                      r.grade.lines[i].running);
+    }
+  g_assert_cmpfloat (fabs (sum - r.grade.grade), <, 1e-9);
+  /* 10 - 1.5*(0.5+0.7)*1.5 - 0.6*(0.5+0.3)*1.2 = 10 - 2.70 - 0.58 = 6.72, under the crease cap
+   * of 6.0? no: 6.72 > 6.0, so the cap gives 6.0 */
+  g_assert_cmpfloat (fabs (r.grade.raw_points - 6.72), <, 1e-9);
+  g_assert_cmpfloat (r.grade.grade, ==, 6.0);
+
+  /* weak evidence: needs review, no grade */
+  r.n_covers = 2;
+  r.flags = GV_QF_TOO_FEW_SHARP;
+  gv_grade_compute (&r);
+  g_assert_true (r.grade.needs_review);
+  g_assert_cmpfloat (r.grade.grade, ==, -1.0);
+  g_assert_cmpfloat (r.grade.grade_estimate, ==, 6.0);
+}
+
+static void
+test_no_cover (void)
+{
+  GvDefectReport *r = NULL;
+  g_assert_cmpint (gv_defects_analyze (NULL, 0, CW, CH, 168.275, 260.35, 1, NULL, NULL, &r), ==, GV_OK);
+  gv_defects_finish (r, 1);
+  g_assert_true (r->flags & GV_QF_COVER_NOT_FOUND);
+  g_assert_null (r->mask);
+  g_assert_true (r->grade.needs_review);
+  gv_defect_report_free (r);
+}
+
+/* ---- the whole pipeline on a small scan (stages 4 and 5 run, report stage names) ---- */
+
+typedef struct {
+  GvSynth *synth;
+  int n, next;
+  GvImage *rgb, *gray;
+} Feed;
+
+static int
+f_next (void *ud, GvImage *luma, int *index, double *pts)
+{
+  Feed *s = ud;
+  GvSynthTruth t;
+  if (s->next >= s->n)
+    return 0;
+  if (gv_synth_render (s->synth, s->next, s->rgb, &t, 2) != GV_OK)
+    return gv_error_code ();
+  gv_image_rgb_to_gray (s->rgb, s->gray);
+  *luma = *s->gray;
+  luma->owns_data = 0;
+  *index = s->next;
+  *pts = s->next / 30.0;
+  s->next++;
+  return 1;
+}
+
+static void *
+f_keep (void *ud)
+{
+  return GINT_TO_POINTER (((Feed *) ud)->next);
+}
+
+static GvImage *
+f_to_rgb (void *ud, void *kept)
+{
+  Feed *s = ud;
+  GvImage *rgb = gv_image_new (s->rgb->width, s->rgb->height, 3, GV_U8);
+  GvSynthTruth t;
+  if (rgb && gv_synth_render (s->synth, GPOINTER_TO_INT (kept) - 1, rgb, &t, 2) != GV_OK)
+    {
+      gv_image_free (rgb);
+      return NULL;
+    }
+  return rgb;
+}
+
+static void
+f_release (void *ud, void *kept)
+{
+  (void) ud;
+  (void) kept;
+}
+
+static const char *seen_stages[8];
+static int n_seen;
+
+static void
+on_progress (void *ud, const char *stage, double frac)
+{
+  (void) ud;
+  (void) frac;
+  if (n_seen == 0 || strcmp (seen_stages[n_seen - 1], stage))
+    if (n_seen < 8)
+      seen_stages[n_seen++] = stage;
+}
+
+static void
+test_pipeline_stages (void)
+{
+  Feed f = { make_synth (104, 3, 40, 960, 540), 40, 0, gv_image_new (960, 540, 3, GV_U8),
+             gv_image_new (960, 540, 1, GV_U8) };
+  GvFrameFeed feed = { &f, f.n, f_next, f_keep, f_to_rgb, f_release };
+  GvProgress prog = { NULL, on_progress, NULL };
+  GvParams p;
+  GvBackend *be = NULL;
+  GvResult *r = NULL;
+
+  gv_params_init_default (&p);
+  p.threads = 2;
+  p.max_golden = 3;
+  p.min_gap = 4;
+  p.cover.out_width = CW;
+  p.cover.out_height = CH;
+  g_assert_cmpint (gv_backend_cpu_new (&p, &be), ==, GV_OK);
+  g_assert_cmpint (gv_pipeline_run (be, &p, &feed, &prog, &r), ==, GV_OK);
+  g_assert_nonnull (r->defects);
+  int has_def = 0, has_grade = 0;
+  for (int i = 0; i < r->n_stages; i++)
+    {
+      has_def |= !strcmp (r->stages[i].name, "defect_analysis");
+      has_grade |= !strcmp (r->stages[i].name, "grading");
+    }
+  g_assert_true (has_def && has_grade);
+  g_assert_cmpstr (seen_stages[n_seen - 1], ==, "grading");
+  g_test_message ("pipeline: %d golden, %d covers used, %d defects, grade %.1f%s", r->n_golden,
+                  r->defects->n_covers, r->defects->n_defects, r->defects->grade.grade_estimate,
+                  r->defects->grade.needs_review ? " (needs review)" : "");
+  gv_result_free (r);
+  gv_backend_free (be);
+  gv_synth_free (f.synth);
+  gv_image_free (f.rgb);
+  gv_image_free (f.gray);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gv/defects/grade-rule", test_grade_rule);
+  g_test_add_func ("/gv/defects/no-cover", test_no_cover);
+  g_test_add_func ("/gv/defects/clean-empty", test_clean_empty);
+  g_test_add_func ("/gv/defects/accuracy", test_accuracy);
+  g_test_add_func ("/gv/defects/grade-monotonic", test_grade_monotonic);
+  g_test_add_func ("/gv/defects/threads-identical", test_threads_identical);
+  g_test_add_func ("/gv/defects/pipeline-stages", test_pipeline_stages);
+  return g_test_run ();
+}

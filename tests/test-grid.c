@@ -1,0 +1,540 @@
+/* test-grid.c: the CUDA backend without a device. The launch geometry of every kernel covers
+ * its domain exactly once; the row reductions' tree adds every partial once; and the device
+ * path (gv-cuda-engine.c's plan and launch order, the kernel bodies of gv-cuda-grid.h, the
+ * shared per-pixel code) run on the CPU emulator gives the CPU backend's results bit for bit:
+ * analysis images, sharpness, flow fields and motion, warps, and whole pipeline runs.
+ * The Y4M reader (core/vision/gv-y4m.c) is tested here too, as the GPU machine's input.
+ * The same comparisons against the real CUDA backend skip with "no CUDA device" where there is
+ * none (tolerance: none; the contract's 1e-4 is the validate command's bound, the aim and what
+ * we test for is identical bits). */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gv-backend.h"
+#include "gv-cuda-engine.h"
+#include "gv-cuda-grid.h"
+#include "gv-error.h"
+#include "gv-flow.h"
+#include "gv-pipeline.h"
+#include "gv-synth.h"
+#include "gv-y4m.h"
+
+/* ---- Geometry --------------------------------------------------------------------------- */
+
+static void
+test_coverage (void)
+{
+  static const int sizes[][2] = {
+    { 1, 1 }, { 7, 3 }, { 31, 9 }, { 32, 8 }, { 33, 17 }, { 129, 1 }, { 257, 5 }, { 640, 360 },
+    { 660, 1800 }, { 1920, 1080 },
+  };
+
+  for (int id = 0; id < GV_K_COUNT; id++)
+    for (size_t s = 0; s < G_N_ELEMENTS (sizes); s++)
+      {
+        int w = sizes[s][0], h = sizes[s][1];
+        GvLaunch l = gv_launch_for (id, w, h);
+        int *visits = g_new0 (int, (size_t) w * h);
+        g_assert_cmpint (l.gx * l.bx, >=, l.row_block ? 1 : w);
+        g_assert_cmpint (l.gy * (l.row_block ? 1 : l.by), >=, h);
+        g_assert_cmpint (l.bx * l.by, <=, 1024); /* CUDA's threads per block */
+        g_assert_cmpint (l.gy, <=, 65535);
+        g_assert_cmpint (gv_cuda_emulate (id, NULL, &l, visits), ==, GV_OK);
+        for (size_t i = 0; i < (size_t) w * h; i++)
+          if (visits[i] != 1)
+            g_error ("kernel %d on %dx%d: element (%zu, %zu) visited %d times", id, w, h, i % w,
+                     i / w, visits[i]);
+        g_free (visits);
+      }
+}
+
+static void
+test_reduction_tree (void)
+{
+  enum { NT = GV_ROW_THREADS };
+  long long *s = g_new (long long, 6 * NT);
+  GRand *rnd = g_rand_new_with_seed (7);
+  long long want[6] = { 0 };
+
+  for (int k = 0; k < 6; k++)
+    for (int t = 0; t < NT; t++)
+      {
+        /* distinct powers-of-two marks would overflow; large random values check the adds */
+        long long v = ((long long) g_rand_int (rnd) << 20) ^ g_rand_int (rnd);
+        s[k * NT + t] = v;
+        want[k] += v;
+      }
+  for (int half = NT / 2; half > 0; half /= 2)
+    for (int t = 0; t < NT; t++)
+      gv_k_tree_step (s, NT, t, half);
+  for (int k = 0; k < 6; k++)
+    g_assert_cmpint (s[k * NT], ==, want[k]);
+  g_free (s);
+  g_rand_free (rnd);
+}
+
+/* ---- Backends side by side ---------------------------------------------------------------- */
+
+typedef int (*BackendNew) (const GvParams *p, GvBackend **out);
+
+static void
+assert_same_double (double a, double b, const char *what, int frame)
+{
+  if (memcmp (&a, &b, sizeof a) != 0)
+    g_error ("%s differs at frame %d: %.17g vs %.17g", what, frame, a, b);
+}
+
+static void
+assert_same_image (const GvImage *a, const GvImage *b, const char *what, int frame)
+{
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_true (gv_image_same_shape (a, b));
+  if (gv_image_compare (a, b) != 0)
+    {
+      size_t row = (size_t) a->width * a->channels * (a->depth == GV_F32 ? 4 : 1);
+      for (int y = 0; y < a->height; y++)
+        if (memcmp ((char *) a->data + y * a->stride, (char *) b->data + y * b->stride, row))
+          g_error ("%s differs at frame %d, first in row %d", what, frame, y);
+    }
+}
+
+/* Renders n gray frames of a synthetic scan. */
+static GvImage **
+render_frames (int w, int h, int n, unsigned seed, GvImage **rgb_out)
+{
+  GvSynthParams sp;
+  GvSynth *syn;
+  GvImage **f = g_new0 (GvImage *, n);
+  GvImage *rgb = gv_image_new (w, h, 3, GV_U8);
+  GvSynthTruth t;
+
+  gv_synth_params_init_default (&sp);
+  sp.width = w;
+  sp.height = h;
+  sp.n_frames = n;
+  sp.seed = seed;
+  syn = gv_synth_new (&sp);
+  g_assert_nonnull (syn);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (gv_synth_render (syn, i, rgb, &t, 0), ==, GV_OK);
+      f[i] = gv_image_new (w, h, 1, GV_U8);
+      gv_image_rgb_to_gray (rgb, f[i]);
+    }
+  if (rgb_out)
+    *rgb_out = rgb;
+  else
+    gv_image_free (rgb);
+  gv_synth_free (syn);
+  return f;
+}
+
+/* Loads and measures the same frames on both backends (with and without a roi) and compares
+ * every output bit for bit; then a warp. */
+static void
+compare_backends (BackendNew make_b, int w, int h, int analysis_size, int n, int winsize)
+{
+  GvParams p;
+  GvBackend *a = NULL, *b = NULL;
+  GvImage *rgb = NULL;
+  GvImage **f = render_frames (w, h, n, 5, &rgb);
+  GvQuad roi = { { w * 0.2, w * 0.8, w * 0.75, w * 0.25 }, { h * 0.1, h * 0.15, h * 0.9, h * 0.85 } };
+
+  gv_params_init_default (&p);
+  p.threads = 3;
+  p.analysis_size = analysis_size;
+  p.flow.winsize = winsize;
+  g_assert_cmpint (gv_backend_cpu_new (&p, &a), ==, GV_OK);
+  g_assert_cmpint (make_b (&p, &b), ==, GV_OK);
+  for (int i = 0; i < n; i++)
+    {
+      GvFrameMetrics ma, mb;
+      const GvQuad *q = i % 2 ? &roi : NULL;
+      g_assert_cmpint (a->ops->load (a, f[i]), ==, GV_OK);
+      g_assert_cmpint (b->ops->load (b, f[i]), ==, GV_OK);
+      assert_same_image (a->ops->analysis_image (a), b->ops->analysis_image (b), "analysis image", i);
+      g_assert_cmpint (a->ops->measure (a, q, &ma), ==, GV_OK);
+      g_assert_cmpint (b->ops->measure (b, q, &mb), ==, GV_OK);
+      assert_same_double (ma.sharpness, mb.sharpness, "sharpness", i);
+      assert_same_double (ma.sharpness_frame, mb.sharpness_frame, "sharpness (frame)", i);
+      assert_same_double (ma.motion, mb.motion, "motion", i);
+      assert_same_double (ma.motion_frame, mb.motion_frame, "motion (frame)", i);
+      assert_same_double (ma.motion_max, mb.motion_max, "motion max", i);
+      g_assert_cmpint (ma.roi_used, ==, mb.roi_used);
+      if (i > 0)
+        assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
+      else
+        g_assert_null (b->ops->last_flow (b));
+    }
+  /* a perspective warp of the colour frame onto a small canonical cover */
+  double H[9] = { 0.9, 0.12, w * 0.1, -0.05, 1.1, h * 0.05, 1e-4, 2e-4, 1.0 };
+  GvImage *da = gv_image_new (131, 197, 3, GV_U8), *db = gv_image_new (131, 197, 3, GV_U8);
+  g_assert_cmpint (a->ops->warp (a, rgb, H, da), ==, GV_OK);
+  g_assert_cmpint (b->ops->warp (b, rgb, H, db), ==, GV_OK);
+  assert_same_image (da, db, "warp", 0);
+  gv_image_free (da);
+  gv_image_free (db);
+  gv_backend_free (a);
+  gv_backend_free (b);
+  for (int i = 0; i < n; i++)
+    gv_image_free (f[i]);
+  g_free (f);
+  gv_image_free (rgb);
+}
+
+static void
+test_emulated_integer_ratio (void)
+{
+  /* 480x270 -> 160x90: resizeAreaFast; 3 pyramid levels */
+  compare_backends (gv_backend_emulated_new, 480, 270, 160, 4, 15);
+}
+
+static void
+test_emulated_fractional_ratio (void)
+{
+  /* 300x200 -> 170x113: resizeArea_ weights; odd sizes; a wide window */
+  compare_backends (gv_backend_emulated_new, 300, 200, 170, 3, 21);
+}
+
+static void
+test_emulated_full_resolution (void)
+{
+  /* analysis = input: the level-0 "blur only" path, no resize */
+  compare_backends (gv_backend_emulated_new, 97, 75, 0, 3, 9);
+  /* rows longer than GV_MAG_CHUNK: the |flow| sums staged in several chunks */
+  compare_backends (gv_backend_emulated_new, 1300, 100, 0, 2, 7);
+}
+
+/* ---- Whole pipeline ------------------------------------------------------------------------ */
+
+typedef struct {
+  GvImage **frames;
+  GvImage *rgb;
+  GvSynth *synth;
+  int n, next;
+} MemFeed;
+
+static int
+mf_next (void *ud, GvImage *luma, int *index, double *pts)
+{
+  MemFeed *m = ud;
+  if (m->next >= m->n)
+    return 0;
+  *luma = *m->frames[m->next];
+  luma->owns_data = 0;
+  *index = m->next;
+  *pts = m->next / 30.0;
+  m->next++;
+  return 1;
+}
+
+static void *
+mf_keep (void *ud)
+{
+  return GINT_TO_POINTER (((MemFeed *) ud)->next);
+}
+
+static GvImage *
+mf_to_rgb (void *ud, void *kept)
+{
+  MemFeed *m = ud;
+  const GvSynthParams *sp = gv_synth_params (m->synth);
+  GvImage *rgb = gv_image_new (sp->width, sp->height, 3, GV_U8);
+  GvSynthTruth t;
+  if (rgb && gv_synth_render (m->synth, GPOINTER_TO_INT (kept) - 1, rgb, &t, 0) != GV_OK)
+    {
+      gv_image_free (rgb);
+      return NULL;
+    }
+  return rgb;
+}
+
+static void
+mf_release (void *ud, void *kept)
+{
+}
+
+static GvResult *
+run_on (GvBackend *be, const GvParams *p, MemFeed *m)
+{
+  GvFrameFeed feed = { m, m->n, mf_next, mf_keep, mf_to_rgb, mf_release };
+  GvResult *r = NULL;
+  m->next = 0;
+  if (gv_pipeline_run (be, p, &feed, NULL, &r) != GV_OK)
+    g_error ("pipeline on %s failed: %s", be->ops->name, gv_error_message ());
+  return r;
+}
+
+static void
+compare_pipelines (BackendNew make_b, int w, int h, int analysis_size, int n)
+{
+  GvSynthParams sp;
+  MemFeed m = { 0 };
+  GvParams p;
+  GvBackend *a = NULL, *b = NULL;
+
+  gv_synth_params_init_default (&sp);
+  sp.width = w;
+  sp.height = h;
+  sp.n_frames = n;
+  sp.seed = 3;
+  m.synth = gv_synth_new (&sp);
+  m.frames = render_frames (w, h, n, 3, NULL);
+  m.n = n;
+  gv_params_init_default (&p);
+  p.threads = 2;
+  p.analysis_size = analysis_size;
+  p.max_golden = 2;
+  p.min_gap = 2;
+  g_assert_cmpint (gv_backend_cpu_new (&p, &a), ==, GV_OK);
+  g_assert_cmpint (make_b (&p, &b), ==, GV_OK);
+  GvResult *ra = run_on (a, &p, &m), *rb = run_on (b, &p, &m);
+  g_assert_cmpint (ra->n_frames, ==, rb->n_frames);
+  for (int i = 0; i < ra->n_frames; i++)
+    {
+      const GvFrameRecord *fa = &ra->frames[i], *fb = &rb->frames[i];
+      assert_same_double (fa->sharpness, fb->sharpness, "sharpness", i);
+      assert_same_double (fa->motion, fb->motion, "motion", i);
+      assert_same_double (fa->motion_next, fb->motion_next, "motion to next", i);
+      assert_same_double (fa->motion_gate, fb->motion_gate, "motion gate", i);
+      g_assert_cmpint (fa->candidate, ==, fb->candidate);
+      g_assert_cmpint (fa->cover_found, ==, fb->cover_found);
+      g_assert_true (memcmp (&fa->cover, &fb->cover, sizeof fa->cover) == 0);
+    }
+  g_assert_cmpint (ra->n_golden, ==, rb->n_golden);
+  for (int i = 0; i < ra->n_golden; i++)
+    {
+      g_assert_cmpint (ra->golden[i].frame_index, ==, rb->golden[i].frame_index);
+      g_assert_true (memcmp (&ra->golden[i].cover.quad, &rb->golden[i].cover.quad,
+                             sizeof ra->golden[i].cover.quad) == 0);
+      g_assert_true ((ra->golden[i].warped == NULL) == (rb->golden[i].warped == NULL));
+      if (ra->golden[i].warped)
+        assert_same_image (ra->golden[i].warped, rb->golden[i].warped, "warped cover", i);
+    }
+  int covers = 0, warped = 0;
+  for (int i = 0; i < ra->n_frames; i++)
+    covers += ra->frames[i].cover_found;
+  for (int i = 0; i < ra->n_golden; i++)
+    warped += ra->golden[i].warped != NULL;
+  g_test_message ("%d frames, %d golden (%d warped), %d with a cover", ra->n_frames, ra->n_golden,
+                  warped, covers);
+  gv_result_free (ra);
+  gv_result_free (rb);
+  gv_backend_free (a);
+  gv_backend_free (b);
+  for (int i = 0; i < n; i++)
+    gv_image_free (m.frames[i]);
+  g_free (m.frames);
+  gv_synth_free (m.synth);
+}
+
+static void
+test_emulated_pipeline (void)
+{
+  compare_pipelines (gv_backend_emulated_new, 640, 360, 320, 10);
+}
+
+static void
+test_emulated_refuses_wide_window (void)
+{
+  GvParams p;
+  GvBackend *b = NULL;
+
+  gv_params_init_default (&p);
+  p.flow.winsize = 101;
+  g_assert_cmpint (gv_backend_emulated_new (&p, &b), ==, GV_EUNSUPPORTED);
+  g_assert_null (b);
+}
+
+/* ---- Y4M input (the GPU machine's way in, no FFmpeg) ---------------------------------------- */
+
+static char *
+write_y4m (GvImage **f, int n, const char *extra, int truncate_last)
+{
+  char *path = NULL;
+  int fd = g_file_open_tmp ("gv-grid-XXXXXX.y4m", &path, NULL);
+  FILE *o = fdopen (fd, "wb");
+  int w = f[0]->width, h = f[0]->height, cs = ((w + 1) / 2) * ((h + 1) / 2);
+  guint8 *chroma = g_malloc (2 * (size_t) cs);
+
+  g_assert_nonnull (o);
+  memset (chroma, 128, 2 * (size_t) cs);
+  fprintf (o, "YUV4MPEG2 W%d H%d F30000:1001 Ip A1:1 %s\n", w, h, extra);
+  for (int i = 0; i < n; i++)
+    {
+      fputs (i % 2 ? "FRAME Ixyz\n" : "FRAME\n", o);
+      for (int y = 0; y < h; y++)
+        fwrite (gv_image_row_u8 (f[i], y), 1, (size_t) w, o);
+      fwrite (chroma, 1, truncate_last && i == n - 1 ? (size_t) cs : 2 * (size_t) cs, o);
+    }
+  fclose (o);
+  g_free (chroma);
+  return path;
+}
+
+static void
+test_y4m_reader (void)
+{
+  GvImage **f = render_frames (161, 91, 4, 9, NULL);
+  char *path = write_y4m (f, 4, "C420jpeg XYSCSS=420JPEG", 1);
+  GvY4m *y = NULL;
+  GvImage luma;
+  int idx, n = 0;
+  double pts;
+
+  g_assert_cmpint (gv_y4m_open (path, &y), ==, GV_OK);
+  g_assert_cmpint (gv_y4m_info (y)->width, ==, 161);
+  g_assert_cmpint (gv_y4m_info (y)->height, ==, 91);
+  while (gv_y4m_next (y, &luma, &idx, &pts) == 1)
+    {
+      g_assert_cmpint (idx, ==, n);
+      g_assert_cmpfloat_with_epsilon (pts, n * 1001.0 / 30000.0, 1e-12);
+      assert_same_image (&luma, f[n], "y4m luma", n);
+      GvImage *rgb = gv_y4m_to_rgb (y);
+      g_assert_nonnull (rgb);
+      /* neutral chroma: grey, limited range expanded */
+      const guint8 *p = gv_image_row_u8 (rgb, 5), *l = gv_image_row_u8 (f[n], 5);
+      g_assert_cmpint (p[0], ==, p[1]);
+      g_assert_cmpint (p[1], ==, p[2]);
+      g_assert_cmpint (abs ((int) p[0] - (int) CLAMP ((l[0] - 16) * 255.0 / 219.0 + 0.5, 0, 255)), <=, 1);
+      gv_image_free (rgb);
+      n++;
+    }
+  g_assert_cmpint (n, ==, 3); /* the last frame was cut short */
+  g_assert_true (gv_y4m_info (y)->truncated);
+  gv_y4m_free (y);
+  g_unlink (path);
+  g_free (path);
+
+  path = write_y4m (f, 1, "C422", 0);
+  g_assert_cmpint (gv_y4m_open (path, &y), ==, GV_EUNSUPPORTED);
+  g_assert_nonnull (strstr (gv_error_message (), "yuv420p"));
+  g_unlink (path);
+  g_free (path);
+  for (int i = 0; i < 4; i++)
+    gv_image_free (f[i]);
+  g_free (f);
+}
+
+/* The pipeline fed from a Y4M file gives the same frame records as from memory. */
+static void
+test_y4m_pipeline (void)
+{
+  int n = 6;
+  GvImage **f = render_frames (320, 180, n, 4, NULL);
+  char *path = write_y4m (f, n, "", 0);
+  GvY4m *y = NULL;
+  GvFrameFeed feed;
+  GvParams p;
+  GvBackend *be = NULL;
+  GvResult *r = NULL;
+
+  gv_params_init_default (&p);
+  p.threads = 2;
+  g_assert_cmpint (gv_y4m_open (path, &y), ==, GV_OK);
+  gv_y4m_feed_init (y, &feed);
+  g_assert_cmpint (gv_backend_cpu_new (&p, &be), ==, GV_OK);
+  g_assert_cmpint (gv_pipeline_run (be, &p, &feed, NULL, &r), ==, GV_OK);
+  g_assert_cmpint (r->n_frames, ==, n);
+  be->ops->reset (be);
+  for (int i = 0; i < n; i++)
+    {
+      GvFrameMetrics m;
+      g_assert_cmpint (be->ops->load (be, f[i]), ==, GV_OK);
+      g_assert_cmpint (be->ops->measure (be, NULL, &m), ==, GV_OK);
+      assert_same_double (m.sharpness_frame, r->frames[i].sharpness_frame, "y4m sharpness", i);
+    }
+  for (int i = 0; i < r->n_golden; i++)
+    g_assert_nonnull (r->golden[i].rgb);
+  gv_result_free (r);
+  gv_backend_free (be);
+  gv_y4m_free (y);
+  g_unlink (path);
+  g_free (path);
+  for (int i = 0; i < n; i++)
+    gv_image_free (f[i]);
+  g_free (f);
+}
+
+/* ---- The real device -------------------------------------------------------------------- */
+
+static int
+need_device (void)
+{
+  char why[256] = "";
+  if (gv_backend_cuda_available (why, sizeof why))
+    {
+      g_test_message ("device: %s", why);
+      return 1;
+    }
+  g_test_message ("%s", why);
+  g_test_skip ("no CUDA device");
+  return 0;
+}
+
+static void
+test_cuda_backend (void)
+{
+  if (!need_device ())
+    return;
+  compare_backends (gv_backend_cuda_new, 480, 270, 160, 4, 15);
+  compare_backends (gv_backend_cuda_new, 300, 200, 170, 3, 21);
+  compare_backends (gv_backend_cuda_new, 97, 75, 0, 3, 9);
+  compare_backends (gv_backend_cuda_new, 1920, 1080, 640, 3, 15);
+}
+
+static void
+test_cuda_pipeline (void)
+{
+  if (!need_device ())
+    return;
+  compare_pipelines (gv_backend_cuda_new, 640, 360, 320, 10);
+  compare_pipelines (gv_backend_cuda_new, 1920, 1080, 640, 12);
+}
+
+static void
+test_cuda_selection (void)
+{
+  GvParams p;
+  GvBackend *be = NULL;
+  char why[512] = "";
+
+  gv_params_init_default (&p);
+  g_assert_cmpint (gv_backend_new (GV_BACKEND_AUTO, &p, &be, why, sizeof why), ==, GV_OK);
+  g_test_message ("auto: %s", why);
+  g_assert_cmpuint (strlen (why), >, 10);
+  if (gv_backend_cuda_available (NULL, 0))
+    g_assert_cmpstr (be->ops->name, ==, "cuda");
+  else
+    {
+      g_assert_cmpstr (be->ops->name, ==, "cpu");
+      gv_backend_free (be);
+      be = NULL;
+      g_assert_cmpint (gv_backend_new (GV_BACKEND_CUDA, &p, &be, why, sizeof why), ==, GV_ENODEV);
+      g_assert_null (be);
+      g_test_message ("cuda: %s", gv_error_message ());
+    }
+  gv_backend_free (be);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/gv/grid/coverage", test_coverage);
+  g_test_add_func ("/gv/grid/reduction-tree", test_reduction_tree);
+  g_test_add_func ("/gv/grid/emulated/integer-ratio", test_emulated_integer_ratio);
+  g_test_add_func ("/gv/grid/emulated/fractional-ratio", test_emulated_fractional_ratio);
+  g_test_add_func ("/gv/grid/emulated/full-resolution", test_emulated_full_resolution);
+  g_test_add_func ("/gv/grid/emulated/pipeline", test_emulated_pipeline);
+  g_test_add_func ("/gv/grid/emulated/wide-window", test_emulated_refuses_wide_window);
+  g_test_add_func ("/gv/y4m/reader", test_y4m_reader);
+  g_test_add_func ("/gv/y4m/pipeline", test_y4m_pipeline);
+  g_test_add_func ("/gv/cuda/selection", test_cuda_selection);
+  g_test_add_func ("/gv/cuda/parity/backend", test_cuda_backend);
+  g_test_add_func ("/gv/cuda/parity/pipeline", test_cuda_pipeline);
+  return g_test_run ();
+}
