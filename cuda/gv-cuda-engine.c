@@ -17,6 +17,7 @@
 
 #include "gv-error.h"
 #include "gv-flow.h"
+#include "gv-flow-private.h"
 #include "gv-pipeline.h"
 #include "gv-threads.h"
 
@@ -105,151 +106,41 @@ phase_end (GvEngine *e, int ph)
 /* ------------------------------------------------------------------------------------------ */
 /* Host constants, as gv-farneback.c and gv-resize.c make them                                 */
 
-static int
-invert6 (double a[6][6], double inv[6][6])
-{
-  for (int i = 0; i < 6; i++)
-    for (int j = 0; j < 6; j++)
-      inv[i][j] = i == j;
-  for (int c = 0; c < 6; c++)
-    {
-      int piv = c;
-      for (int r = c + 1; r < 6; r++)
-        if (fabs (a[r][c]) > fabs (a[piv][c]))
-          piv = r;
-      if (fabs (a[piv][c]) < 1e-300)
-        return -1;
-      for (int j = 0; j < 6; j++)
-        {
-          double t = a[c][j];
-          a[c][j] = a[piv][j];
-          a[piv][j] = t;
-          t = inv[c][j];
-          inv[c][j] = inv[piv][j];
-          inv[piv][j] = t;
-        }
-      double d = 1.0 / a[c][c];
-      for (int j = 0; j < 6; j++)
-        {
-          a[c][j] *= d;
-          inv[c][j] *= d;
-        }
-      for (int r = 0; r < 6; r++)
-        if (r != c && a[r][c] != 0.0)
-          {
-            double f = a[r][c];
-            for (int j = 0; j < 6; j++)
-              {
-                a[r][j] -= f * a[c][j];
-                inv[r][j] -= f * inv[c][j];
-              }
-          }
-    }
-  return 0;
-}
-
-static void
-poly_taps_init (GvPolyTaps *t, int n, double sigma)
-{
-  float g[2 * GV_FLOW_POLY_MAX + 1], *gc = g + GV_FLOW_POLY_MAX;
-  double s = 0.0, G[6][6] = { { 0 } }, iG[6][6];
-
-  if (sigma < 1.1920929e-07)
-    sigma = n * 0.3;
-  for (int x = -n; x <= n; x++)
-    {
-      gc[x] = (float) exp (-x * x / (2 * sigma * sigma));
-      s += gc[x];
-    }
-  s = 1.0 / s;
-  for (int x = -n; x <= n; x++)
-    gc[x] = (float) (gc[x] * s);
-  memset (t, 0, sizeof *t);
-  t->n = n;
-  for (int x = 0; x <= n; x++)
-    {
-      t->g[x] = gc[x];
-      t->xg[x] = (float) (x * gc[x]);
-      t->xxg[x] = (float) (x * x * gc[x]);
-    }
-  for (int y = -n; y <= n; y++)
-    for (int x = -n; x <= n; x++)
-      {
-        double gg = (double) gc[y] * gc[x];
-        G[0][0] += gg;
-        G[1][1] += gg * x * x;
-        G[3][3] += gg * x * x * x * x;
-        G[5][5] += gg * x * x * y * y;
-      }
-  G[2][2] = G[0][3] = G[0][4] = G[3][0] = G[4][0] = G[1][1];
-  G[4][4] = G[3][3];
-  G[3][4] = G[4][3] = G[5][5];
-  if (invert6 (G, iG) != 0)
-    memset (iG, 0, sizeof iG);
-  t->ig11 = (float) iG[1][1];
-  t->ig03 = (float) iG[0][3];
-  t->ig33 = (float) iG[3][3];
-  t->ig55 = (float) iG[5][5];
-}
+/* The tables come from gv-farneback.c and gv-resize.c (gv-flow-private.h); here they are only
+ * copied into the device's word table. */
 
 static void
 gauss_taps (GvWord *k, int ksize, double sigma)
 {
-  int r = ksize / 2;
-  double sum = 0.0;
-  float full[1024];
+  float half[513];
+  int r = _gv_flow_gauss_taps (half, ksize, sigma);
 
-  if (sigma <= 0 && ksize == 3)
-    {
-      full[0] = 0.25f;
-      full[1] = 0.5f;
-      full[2] = 0.25f;
-      sum = 1.0;
-    }
-  else
-    {
-      if (sigma <= 0)
-        sigma = ((ksize - 1) * 0.5 - 1) * 0.3 + 0.8;
-      double s2 = -0.5 / (sigma * sigma);
-      for (int i = 0; i < ksize; i++)
-        {
-          double x = i - (ksize - 1) * 0.5;
-          full[i] = (float) exp (s2 * x * x);
-          sum += full[i];
-        }
-    }
-  sum = 1.0 / sum;
   for (int i = 0; i <= r; i++)
-    k[i].f = (float) (full[r + i] * sum);
+    k[i].f = half[i];
 }
 
-static void
+static int
 linear_tab (int sn, int dn, int zero_border, GvWord *o0, GvWord *o1, GvWord *w0, GvWord *w1)
 {
-  double sc = 1.0 / ((double) dn / sn);
+  int *i0 = malloc (sizeof (int) * 2 * (size_t) dn);
+  float *f0 = malloc (sizeof (float) * 2 * (size_t) dn);
+  int rc = -1;
 
-  for (int d = 0; d < dn; d++)
+  if (i0 && f0)
     {
-      float f = (float) ((d + 0.5) * sc - 0.5);
-      int s = (int) floorf (f);
-      f -= (float) s;
-      if (zero_border)
+      _gv_flow_linear_tab (sn, dn, zero_border, i0, i0 + dn, f0, f0 + dn);
+      for (int d = 0; d < dn; d++)
         {
-          if (s < 0)
-            s = 0, f = 0.0f;
-          if (s >= sn - 1)
-            s = sn - 1, f = 0.0f;
-          o0[d].i = s;
-          o1[d].i = s + 1 < sn ? s + 1 : sn - 1;
+          o0[d].i = i0[d];
+          o1[d].i = i0[dn + d];
+          w0[d].f = f0[d];
+          w1[d].f = f0[dn + d];
         }
-      else
-        {
-          o0[d].i = gv_clampi (s, 0, sn - 1);
-          o1[d].i = gv_clampi (s + 1, 0, sn - 1);
-        }
-      w0[d].f = 1.0f - f;
-      w1[d].f = f;
+      rc = 0;
     }
+  free (i0);
+  free (f0);
+  return rc;
 }
 
 /* resizeArea_ coefficients along one axis (gv-resize.c's gv_area_tab): words needed, or fill. */
@@ -259,31 +150,23 @@ area_tab_words (int sn, int dn)
   return 3 * dn + dn * ((int) ceil ((double) sn / dn) + 2);
 }
 
-static void
+static int
 area_tab (int sn, int dn, GvWord *start, GvWord *count, GvWord *offset, GvWord *wt)
 {
-  double scale = (double) sn / dn;
-  int k = 0;
+  GvAreaTab t;
+  int rc = _gv_area_tab (sn, dn, &t);
 
-  for (int d = 0; d < dn; d++)
-    {
-      double f1 = d * scale, f2 = f1 + scale;
-      double cell = scale < sn - f1 ? scale : sn - f1;
-      int s1 = (int) ceil (f1), s2 = (int) floor (f2);
-      if (s2 > sn)
-        s2 = sn;
-      if (s1 > s2)
-        s1 = s2;
-      offset[d].i = k;
-      start[d].i = s1 - (s1 - f1 > 1e-3 ? 1 : 0);
-      if (s1 - f1 > 1e-3)
-        wt[k++].f = (float) ((s1 - f1) / cell);
-      for (int s = s1; s < s2; s++)
-        wt[k++].f = (float) (1.0 / cell);
-      if (f2 - s2 > 1e-3 && s2 < sn)
-        wt[k++].f = (float) ((f2 - s2) / cell);
-      count[d].i = k - offset[d].i;
-    }
+  if (rc == 0)
+    for (int d = 0; d < dn; d++)
+      {
+        start[d].i = t.start[d];
+        count[d].i = t.count[d];
+        offset[d].i = t.offset[d];
+        for (int k = 0; k < t.count[d]; k++)
+          wt[t.offset[d] + k].f = t.wt[t.offset[d] + k];
+      }
+  _gv_area_tab_free (&t);
+  return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -435,25 +318,26 @@ engine_configure (GvEngine *e, int fw, int fh)
       GvLev *lv = &e->lv[k];
       GvWord *t = e->tab;
       gauss_taps (t + lv->taps, ksz[k], k == 0 ? 0.0 : sig[k]);
-      if (!lv->same)
-        {
-          linear_tab (W, lv->w, 1, t + lv->rx0, t + lv->rx1, t + lv->rxa0, t + lv->rxa1);
-          linear_tab (H, lv->h, 0, t + lv->ry0, t + lv->ry1, t + lv->ryb0, t + lv->ryb1);
-        }
+      if (!lv->same
+          && (linear_tab (W, lv->w, 1, t + lv->rx0, t + lv->rx1, t + lv->rxa0, t + lv->rxa1)
+              || linear_tab (H, lv->h, 0, t + lv->ry0, t + lv->ry1, t + lv->ryb0, t + lv->ryb1)))
+        return gv_error_set (GV_ENOMEM, "CUDA backend: out of memory for resize tables");
       if (k + 1 < nlev)
         {
           int pw = e->lv[k + 1].w, ph = e->lv[k + 1].h;
-          linear_tab (pw, lv->w, 1, t + lv->ux0, t + lv->ux1, t + lv->uxa0, t + lv->uxa1);
-          linear_tab (ph, lv->h, 0, t + lv->uy0, t + lv->uy1, t + lv->uyb0, t + lv->uyb1);
+          if (linear_tab (pw, lv->w, 1, t + lv->ux0, t + lv->ux1, t + lv->uxa0, t + lv->uxa1)
+              || linear_tab (ph, lv->h, 0, t + lv->uy0, t + lv->uy1, t + lv->uyb0, t + lv->uyb1))
+            return gv_error_set (GV_ENOMEM, "CUDA backend: out of memory for resize tables");
         }
     }
   if ((aw != fw || ah != fh) && !e->ax)
     {
       GvWord *t = e->tab;
-      area_tab (fw, aw, t + e->axs, t + e->axn, t + e->axo, t + e->axw);
-      area_tab (fh, ah, t + e->ays, t + e->ayn, t + e->ayo, t + e->ayw);
+      if (area_tab (fw, aw, t + e->axs, t + e->axn, t + e->axo, t + e->axw)
+          || area_tab (fh, ah, t + e->ays, t + e->ayn, t + e->ayo, t + e->ayw))
+        return gv_error_set (GV_ENOMEM, "CUDA backend: out of memory for resize tables");
     }
-  poly_taps_init (&e->poly, p->poly_n, p->poly_sigma);
+  _gv_flow_poly_taps_init (&e->poly, p->poly_n, p->poly_sigma);
   e->n = p->poly_n;
   e->win = p->winsize;
   e->m = p->winsize / 2;

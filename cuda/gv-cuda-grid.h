@@ -278,54 +278,6 @@ gv_k_area (const GvKArea *a, int x, int y)
   *d = (uint8_t) (v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-/* Columns [*lo, *hi] of row y inside the convex quad q (gv-sharpness.c's rule: a span from the
- * edges in double, settled pixel by pixel with gv_point_in_quad); *lo > *hi when none. */
-GV_KERNEL void
-gv_k_quad_row_span (const float *q, int y, int width, int *lo, int *hi)
-{
-  double xmin = 1e30, xmax = -1e30;
-  int a, b;
-
-  for (int i = 0; i < 4; i++)
-    {
-      int j = (i + 1) & 3;
-      double y0 = q[2 * i + 1], y1 = q[2 * j + 1], x0 = q[2 * i], x1 = q[2 * j];
-      if ((y < y0 && y < y1) || (y > y0 && y > y1))
-        continue;
-      double xa = y1 == y0 ? (x0 < x1 ? x0 : x1) : x0 + (x1 - x0) * (y - y0) / (y1 - y0);
-      double xb = y1 == y0 ? (x0 > x1 ? x0 : x1) : xa;
-      if (xa < xmin)
-        xmin = xa;
-      if (xb > xmax)
-        xmax = xb;
-    }
-  *lo = 1;
-  *hi = 0;
-  if (xmin > xmax || xmax < 0 || xmin > width - 1)
-    return;
-  a = xmin < 0 ? 0 : (int) ceil (xmin);
-  b = xmax > width - 1 ? width - 1 : (int) floor (xmax);
-  if (a > b)
-    {
-      a = (int) floor (xmin);
-      b = a + 1;
-    }
-  a = a < 0 ? 0 : a;
-  b = b > width - 1 ? width - 1 : b;
-  while (a <= b && !gv_point_in_quad (q, (float) a, (float) y))
-    a++;
-  while (b >= a && !gv_point_in_quad (q, (float) b, (float) y))
-    b--;
-  if (a > b)
-    return;
-  while (a > 0 && gv_point_in_quad (q, (float) (a - 1), (float) y))
-    a--;
-  while (b < width - 1 && gv_point_in_quad (q, (float) (b + 1), (float) y))
-    b++;
-  *lo = a;
-  *hi = b;
-}
-
 /* Thread tid of nt in row y's block: its share of the six row sums (columns tid, tid + nt, ...).
  * Integer sums: exact in any order. */
 GV_KERNEL void
@@ -337,7 +289,7 @@ gv_k_lap_partial (const GvKLap *a, int y, int tid, int nt, long long acc[6])
   int lo = 1, hi = 0;
 
   if (a->has_q)
-    gv_k_quad_row_span (a->q, y, a->w, &lo, &hi);
+    gv_quad_row_span (a->q, y, a->w, &lo, &hi);
   for (int k = 0; k < 6; k++)
     acc[k] = 0;
   for (int x = tid; x < a->w; x += nt)
@@ -523,7 +475,7 @@ gv_k_mag_begin (const GvKMag *a, int y, GvMagRow *s)
   s->lo = 0;
   s->hi = a->w - 1;
   if (a->has_q)
-    gv_k_quad_row_span (a->q, y, a->w, &s->lo, &s->hi);
+    gv_quad_row_span (a->q, y, a->w, &s->lo, &s->hi);
 }
 
 GV_KERNEL void

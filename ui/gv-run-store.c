@@ -99,31 +99,6 @@ rm_dir (const char *dir)
   g_rmdir (dir);
 }
 
-static char *
-params_json (const GvParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  int n;
-  const GvParamSpec *t = gv_params_table (&n);
-
-  json_builder_begin_object (b);
-  for (int i = 0; i < n; i++)
-    {
-      double v = gv_params_get (p, &t[i]);
-      json_builder_set_member_name (b, t[i].name);
-      if (t[i].type == GV_PARAM_DOUBLE)
-        json_builder_add_double_value (b, v);
-      else if (t[i].type == GV_PARAM_BOOL)
-        json_builder_add_boolean_value (b, v != 0);
-      else
-        json_builder_add_int_value (b, (gint64) v);
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
-}
-
 static void
 save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -156,7 +131,7 @@ save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   sid = g_path_get_basename (video);
   if ((dot = strrchr (sid, '.')) && dot != sid)
     *dot = 0;
-  pj = params_json (&r->params);
+  pj = gv_params_to_json_string (&r->params);
   start.scan_id = sid;
   start.video_path = video;
   start.video_size = gv_analysis_get_info (a)->file_size;

@@ -467,7 +467,19 @@ chooser_response (GtkNativeDialog *dialog, int response, GvWindow *self)
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      if (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "export")) == 2)
+      if (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "export")) == 3)
+        {
+          g_autofree char *path = g_file_get_path (file);
+          g_autoptr (GError) error = NULL;
+          if (!gv_window_save_screenshot (self, path, &error))
+            show_message (self, error->message, TRUE);
+          else
+            {
+              g_autofree char *t = g_strdup_printf (_("Saved the view as %s."), path);
+              show_message (self, t, FALSE);
+            }
+        }
+      else if (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "export")) == 2)
         {
           g_autofree char *dir = g_file_get_path (file);
           gv_window_export_report (self, dir);
@@ -656,6 +668,22 @@ export_action (GSimpleAction *a, GVariant *p, gpointer user_data)
                                                            GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                                            _("_Export"), _("_Cancel"));
   g_object_set_data (G_OBJECT (dlg), "export", GINT_TO_POINTER (1));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dlg), TRUE);
+  g_signal_connect (dlg, "response", G_CALLBACK (chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dlg));
+}
+
+static void
+save_view_action (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  GvWindow *self = user_data;
+  GtkFileChooserNative *dlg = gtk_file_chooser_native_new (_("Save the View as PNG"), GTK_WINDOW (self),
+                                                           GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
+                                                           _("_Cancel"));
+  g_autofree char *name = g_strdup_printf ("%s.png", gtk_stack_get_visible_child_name (self->stack));
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dlg), name);
+  g_object_set_data (G_OBJECT (dlg), "export", GINT_TO_POINTER (3));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dlg), TRUE);
   g_signal_connect (dlg, "response", G_CALLBACK (chooser_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dlg));
@@ -877,6 +905,7 @@ static const GActionEntry win_entries[] = {
   { "dismiss", dismiss_action, NULL, NULL, NULL, { 0 } },
   { "view", view_action, "s", NULL, NULL, { 0 } },
   { "reset-params", reset_params_action, NULL, NULL, NULL, { 0 } },
+  { "save-view", save_view_action, NULL, NULL, NULL, { 0 } },
 };
 
 static void

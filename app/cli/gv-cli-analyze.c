@@ -9,10 +9,24 @@
 #include "gv-cli.h"
 #include "gv-error.h"
 #include "gv-flow.h"
+#include "gv-threads.h"
 #if GV_HAVE_STORE
 #include <glib/gstdio.h>
 
 #include "gv-store.h"
+#endif
+#if GV_HAVE_NET
+/* gv-cli-worker.c: worker mode (download, upload, progress, webhook). */
+typedef struct _GvCliJob GvCliJob;
+GvCliJob *gv_cli_job_new (const char *progress_job, const char *webhook, const char *worker_json,
+                          gboolean upload);
+void gv_cli_job_step (GvCliJob *job, int percentage, const char *step, const char *message);
+void gv_cli_job_stage (GvCliJob *job, const char *stage, double frac);
+gboolean gv_cli_job_upload (GvCliJob *job, GvStore *store, gint64 run_id, gboolean quiet);
+void gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
+                        const char *error_message);
+void gv_cli_job_free (GvCliJob *job);
+char *gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job);
 #endif
 
 static volatile sig_atomic_t gv_interrupted;
@@ -28,6 +42,7 @@ typedef struct {
   gboolean tty;
   double last;
   const char *last_stage;
+  void *job; /* GvCliJob of worker mode, or NULL */
 } CliProgress;
 
 static void
@@ -36,6 +51,9 @@ cli_progress (void *ud, const char *stage, double frac)
   CliProgress *p = ud;
   double now = gv_monotonic_seconds ();
 
+#if GV_HAVE_NET
+  gv_cli_job_stage (p->job, stage, frac);
+#endif
   if (p->quiet)
     return;
   if (frac < 1.0 && now - p->last < (p->tty ? 0.1 : 2.0) && p->last_stage == stage)
@@ -190,6 +208,8 @@ print_timings (const GvResult *r)
     { "frame_analysis", "Frame Analysis" },
     { "golden_frames", "Golden Frame Extraction" },
     { "cover_geometry", "Cover Geometry" },
+    { "defect_analysis", "Defect Analysis" },
+    { "grading", "Regions and Grade" },
   };
 
   printf ("\nStage timings (%s, %s):\n", r->backend, r->device);
@@ -214,31 +234,6 @@ typedef struct {
   GvStore *store;
   gint64 id;
 } CliRun;
-
-static char *
-params_json (const GvParams *p)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  int n;
-  const GvParamSpec *t = gv_params_table (&n);
-
-  json_builder_begin_object (b);
-  for (int i = 0; i < n; i++)
-    {
-      double v = gv_params_get (p, &t[i]);
-      json_builder_set_member_name (b, t[i].name);
-      if (t[i].type == GV_PARAM_DOUBLE)
-        json_builder_add_double_value (b, v);
-      else if (t[i].type == GV_PARAM_BOOL)
-        json_builder_add_boolean_value (b, v != 0);
-      else
-        json_builder_add_int_value (b, (gint64) v);
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
-}
 
 static gboolean
 cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *video,
@@ -268,7 +263,7 @@ cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *vide
         *dot = 0;
       sid = g_strdup (base);
     }
-  pj = params_json (p);
+  pj = gv_params_to_json_string (p);
   start.scan_id = scan_id ? scan_id : sid;
   start.video_path = abs;
   start.video_size = g_stat (video, &st) == 0 ? (gint64) st.st_size : -1;
@@ -442,6 +437,14 @@ gv_cli_analyze (int argc, char **argv)
   gboolean no_store = FALSE;
   CliRun crun = { NULL, 0 };
 #endif
+#if GV_HAVE_NET
+  g_autofree char *video_url = NULL, *downloaded = NULL, *progress_job = NULL, *webhook = NULL;
+  g_autofree char *worker_json = NULL;
+  gboolean upload = FALSE, upload_failed = FALSE;
+  gint64 stored_id = 0; /* the run once completed (crun.id is cleared then) */
+  GvCliJob *job = NULL;
+  char *url_argv[3] = { NULL, NULL, NULL };
+#endif
   GOptionEntry entries[] = {
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, "Output directory (default: gvscan-out)", "DIR" },
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Result JSON (default: DIR/result.json)", "FILE" },
@@ -453,6 +456,17 @@ gv_cli_analyze (int argc, char **argv)
       "Run database (default: the user's data directory/gradevault-inspector/runs.db)", "FILE" },
     { "no-store", 0, 0, G_OPTION_ARG_NONE, &no_store, "Do not keep this run in the run database", NULL },
     { "scan-id", 0, 0, G_OPTION_ARG_STRING, &scan_id, "Scan id stored with the run (default: the video's name)", "ID" },
+#endif
+#if GV_HAVE_NET
+    { "video-url", 0, 0, G_OPTION_ARG_STRING, &video_url,
+      "Download the video from an http(s) URL into DIR and analyse it (instead of VIDEO)", "URL" },
+    { "upload", 0, 0, G_OPTION_ARG_NONE, &upload,
+      "Upload the images and worker JSON to Supabase Storage (SUPABASE_URL, SUPABASE_KEY)", NULL },
+    { "progress-job", 0, 0, G_OPTION_ARG_STRING, &progress_job,
+      "Record progress in Supabase's analysis_jobs row ID", "ID" },
+    { "webhook", 0, 0, G_OPTION_ARG_STRING, &webhook, "POST the worker JSON to URL when done", "URL" },
+    { "worker-json", 0, 0, G_OPTION_ARG_FILENAME, &worker_json,
+      "Write the worker JSON (or its error object) to FILE when done", "FILE" },
 #endif
     COMMON_ENTRIES (co),
     { NULL }
@@ -480,6 +494,38 @@ gv_cli_analyze (int argc, char **argv)
       print_params ();
       RETURN_WITH (co, 0);
     }
+#if GV_HAVE_NET
+  if ((upload || webhook || worker_json) && no_store)
+    {
+      fprintf (stderr, "gvscan analyze: --upload, --webhook and --worker-json send the stored run: "
+               "drop --no-store\n");
+      RETURN_WITH (co, 2);
+    }
+  if ((upload || progress_job || webhook || worker_json)
+      && !(job = gv_cli_job_new (progress_job, webhook, worker_json, upload)))
+    RETURN_WITH (co, 2);
+  cp.job = job;
+  gv_cli_job_step (job, 5, "init", "Starting analysis");
+  if (video_url)
+    {
+      if (argc != 1)
+        {
+          fprintf (stderr, "gvscan analyze: give either VIDEO or --video-url, not both\n");
+          RETURN_WITH (co, 2);
+        }
+      if (!(downloaded = gv_cli_download_video (video_url, out_dir ? out_dir : "gvscan-out", quiet,
+                                                job)))
+        {
+          gv_cli_job_free (job);
+          RETURN_WITH (co, 1);
+        }
+      /* From here on the downloaded file is the VIDEO argument. */
+      url_argv[0] = argv[0];
+      url_argv[1] = downloaded;
+      argv = url_argv;
+      argc = 2;
+    }
+#endif
   if (argc != 2)
     {
       fprintf (stderr, "gvscan analyze: give exactly one VIDEO (see --help)\n");
@@ -522,27 +568,30 @@ gv_cli_analyze (int argc, char **argv)
     }
   golden_names = g_new0 (char *, r->n_golden + 1);
   warped_names = g_new0 (char *, r->n_golden + 1);
-  for (int i = 0; i < r->n_golden && !no_images; i++)
+  if (!no_images)
     {
-      GvGolden *g = &r->golden[i];
-      g_autofree char *gp = NULL;
-      golden_names[i] = g_strdup_printf ("golden_frame_%02d_f%05d.png", i, g->frame_index);
-      gp = g_build_filename (out_dir, golden_names[i], NULL);
-      if (gv_png_write (g->rgb, gp) != GV_OK)
+      g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+      g_autofree GvPngJob *jobs = g_new0 (GvPngJob, 2 * (gsize) r->n_golden + 1);
+      int nj = 0;
+      for (int i = 0; i < r->n_golden; i++)
+        {
+          GvGolden *g = &r->golden[i];
+          golden_names[i] = g_strdup_printf ("golden_frame_%02d_f%05d.png", i, g->frame_index);
+          g_ptr_array_add (paths, g_build_filename (out_dir, golden_names[i], NULL));
+          jobs[nj].img = g->rgb;
+          jobs[nj++].path = g_ptr_array_index (paths, paths->len - 1);
+          if (g->warped)
+            {
+              warped_names[i] = g_strdup_printf ("cover_%02d_f%05d.png", i, g->frame_index);
+              g_ptr_array_add (paths, g_build_filename (out_dir, warped_names[i], NULL));
+              jobs[nj].img = g->warped;
+              jobs[nj++].path = g_ptr_array_index (paths, paths->len - 1);
+            }
+        }
+      if (gv_png_write_many (jobs, nj, p.threads > 0 ? p.threads : gv_threads_default ()) != GV_OK)
         {
           gv_cli_error (NULL);
           goto out;
-        }
-      if (g->warped)
-        {
-          g_autofree char *wp = NULL;
-          warped_names[i] = g_strdup_printf ("cover_%02d_f%05d.png", i, g->frame_index);
-          wp = g_build_filename (out_dir, warped_names[i], NULL);
-          if (gv_png_write (g->warped, wp) != GV_OK)
-            {
-              gv_cli_error (NULL);
-              goto out;
-            }
         }
     }
   if (!no_images && r->defects && write_defect_images (r->defects, out_dir) != GV_OK)
@@ -566,12 +615,21 @@ gv_cli_analyze (int argc, char **argv)
     if (crun.store)
       {
         /* Images are stored from the files just written; the result JSON names them. */
+#if GV_HAVE_NET
+        stored_id = crun.id;
+#endif
         if (!cli_run_finish (&crun, root, out_dir, quiet))
           {
             fail_msg = g_strdup ("the result could not be stored");
             goto out;
           }
       }
+#endif
+#if GV_HAVE_NET
+    gv_cli_job_step (job, 85, "analysis_complete", "Analysis complete");
+    /* A failed upload keeps the run (exit 5); gvscan publish retries it. */
+    if (upload && !gv_cli_job_upload (job, crun.store, stored_id, quiet))
+      upload_failed = TRUE;
 #endif
     status = 0;
     if (st->partial)
@@ -632,6 +690,15 @@ out:
   if (!fail_msg)
     fail_msg = g_strdup (status == 130 ? "cancelled by the user"
                          : *gv_error_message () ? gv_error_message () : "failed");
+#if GV_HAVE_NET
+  if (job)
+    {
+      gv_cli_job_finish (job, crun.store, stored_id, status == 0 || status == 3, fail_msg);
+      gv_cli_job_free (job);
+    }
+  if (upload_failed && (status == 0 || status == 3))
+    status = 5;
+#endif
   cli_run_end (&crun, status, fail_msg);
 #endif
   g_strfreev (golden_names);
@@ -806,7 +873,7 @@ gv_cli_bench (int argc, char **argv)
   GvParams p;
   GvBackendKind kind;
   GvBackend *be = NULL;
-  CliProgress cp = { TRUE, FALSE, 0, NULL };
+  CliProgress cp = { TRUE, FALSE, 0, NULL, NULL };
   char why[512];
   int status = 1, n_frames = 0;
   GArray *t[GV_STAGE_MAX + 2];

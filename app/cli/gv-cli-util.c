@@ -273,13 +273,41 @@ add_defects (JsonBuilder *b, const GvDefectReport *d)
 }
 
 JsonNode *
+gv_params_to_json (const GvParams *p)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  int n;
+  const GvParamSpec *t = gv_params_table (&n);
+
+  json_builder_begin_object (b);
+  for (int i = 0; i < n; i++)
+    {
+      double v = gv_params_get (p, &t[i]);
+      json_builder_set_member_name (b, t[i].name);
+      if (t[i].type == GV_PARAM_DOUBLE)
+        json_builder_add_double_value (b, v);
+      else if (t[i].type == GV_PARAM_BOOL)
+        json_builder_add_boolean_value (b, v != 0);
+      else
+        json_builder_add_int_value (b, (gint64) v);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+char *
+gv_params_to_json_string (const GvParams *p)
+{
+  g_autoptr (JsonNode) root = gv_params_to_json (p);
+  return json_to_string (root, FALSE);
+}
+
+JsonNode *
 gv_result_to_json (const GvResult *r, const GvMediaInfo *info, const GvDecodeStats *st,
                    const char *backend_why, char **golden_names, char **warped_names)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GPtrArray) flags = gv_result_flags (r, st);
-  int n_specs;
-  const GvParamSpec *specs = gv_params_table (&n_specs);
 
   json_builder_begin_object (b);
   KV_STR (b, "schema", "gradevault-inspector/result/1");
@@ -318,19 +346,7 @@ gv_result_to_json (const GvResult *r, const GvMediaInfo *info, const GvDecodeSta
     }
 
   json_builder_set_member_name (b, "parameters");
-  json_builder_begin_object (b);
-  for (int i = 0; i < n_specs; i++)
-    {
-      double v = gv_params_get (&r->params, &specs[i]);
-      json_builder_set_member_name (b, specs[i].name);
-      if (specs[i].type == GV_PARAM_DOUBLE)
-        json_builder_add_double_value (b, v);
-      else if (specs[i].type == GV_PARAM_BOOL)
-        json_builder_add_boolean_value (b, v != 0);
-      else
-        json_builder_add_int_value (b, (gint64) v);
-    }
-  json_builder_end_object (b);
+  json_builder_add_value (b, gv_params_to_json (&r->params));
 
   json_builder_set_member_name (b, "backend");
   json_builder_begin_object (b);
@@ -525,4 +541,40 @@ gv_flow_write_flo_file (const GvImage *flow, const char *path, GError **error)
       p += (size_t) flow->width * 8;
     }
   return g_file_set_contents (path, (const char *) buf, (gssize) n, error);
+}
+
+static void
+png_job_run (gpointer data, gpointer user_data)
+{
+  GvPngJob *j = data;
+
+  j->rc = gv_png_write (j->img, j->path);
+  if (j->rc != GV_OK)
+    g_strlcpy (j->message, gv_error_message (), sizeof j->message);
+}
+
+int
+gv_png_write_many (GvPngJob *jobs, int n, int threads)
+{
+  GThreadPool *pool;
+
+  if (n <= 0)
+    return GV_OK;
+  /* Encoding (zlib) is the cost: independent images go to separate cores. */
+  pool = g_thread_pool_new (png_job_run, NULL, MAX (1, MIN (threads, n)), TRUE, NULL);
+  for (int i = 0; i < n; i++)
+    {
+      jobs[i].rc = GV_OK;
+      jobs[i].message[0] = '\0';
+      if (!pool)
+        png_job_run (&jobs[i], NULL);
+      else
+        g_thread_pool_push (pool, &jobs[i], NULL);
+    }
+  if (pool)
+    g_thread_pool_free (pool, FALSE, TRUE);
+  for (int i = 0; i < n; i++)
+    if (jobs[i].rc != GV_OK)
+      return gv_error_set (jobs[i].rc, "%s", jobs[i].message);
+  return GV_OK;
 }

@@ -22,6 +22,19 @@ void gv_source_feed_init (GvSourceFeed *sf, GvFrameSource *src);
 /* The vision core's last error as a GError-style message with a prefix. */
 void gv_cli_error (const char *what);
 
+/* PNG files written in parallel (each through a temporary name); GV_OK or the first error. */
+typedef struct {
+  const GvImage *img;
+  const char *path;
+  int rc;
+  char message[512];
+} GvPngJob;
+int gv_png_write_many (GvPngJob *jobs, int n, int threads);
+
+/* Every analysis parameter by its table name (the "parameters" member of result.json). */
+JsonNode *gv_params_to_json (const GvParams *p);
+char *gv_params_to_json_string (const GvParams *p);
+
 /* result.json of an analysis. */
 JsonNode *gv_result_to_json (const GvResult *r, const GvMediaInfo *info, const GvDecodeStats *st,
                              const char *backend_why, char **golden_names, char **warped_names);

@@ -17,6 +17,13 @@ int gv_cli_runs (int argc, char **argv);
 int gv_cli_export (int argc, char **argv);
 int gv_cli_compare (int argc, char **argv);
 #endif
+#if GV_HAVE_NET
+/* gv-cli-worker.c: worker mode. */
+int gv_cli_publish (int argc, char **argv);
+#endif
+#if GV_HAVE_SOUP
+int gv_cli_serve (int argc, char **argv);
+#endif
 
 static void
 usage (FILE *f)
@@ -33,6 +40,12 @@ usage (FILE *f)
            "  runs            list, show, delete or export stored runs\n"
            "  export RUN      write a stored run's PDF, JSON, worker JSON, CSV\n"
            "  compare A B     output-by-output differences between two stored runs\n"
+#endif
+#if GV_HAVE_NET
+           "  publish RUN     upload a stored run to Supabase Storage (worker paths)\n"
+#endif
+#if GV_HAVE_SOUP
+           "  serve           the production worker's HTTP endpoint (POST videoUrl, scanId)\n"
 #endif
            "  version         print the version\n\n"
            "Run 'gvscan COMMAND --help' for the options of a command.\n");
@@ -71,6 +84,14 @@ main (int argc, char **argv)
     return gv_cli_export (argc - 1, argv + 1);
   if (!strcmp (cmd, "compare"))
     return gv_cli_compare (argc - 1, argv + 1);
+#endif
+#if GV_HAVE_NET
+  if (!strcmp (cmd, "publish"))
+    return gv_cli_publish (argc - 1, argv + 1);
+#endif
+#if GV_HAVE_SOUP
+  if (!strcmp (cmd, "serve"))
+    return gv_cli_serve (argc - 1, argv + 1);
 #endif
   if (!strcmp (cmd, "version") || !strcmp (cmd, "--version"))
     {

@@ -26,8 +26,8 @@
 #define GV_DK_LINE_SIDE_MAXDIFF 60.0f
 /* ... and the change must point at paper colour: residual within RES0 units, in quadrature
  * with RESK times the whitening (white ink, 246 242 232, is not paper fibre). */
-#define GV_DK_LINE_RES0 6.0f
-#define GV_DK_LINE_RESK 0.05f
+#define GV_DK_LINE_RES0 18.0f
+#define GV_DK_LINE_RESK 0.20f
 /* Table seen through the cover outline: every channel within this of the table beside it, or a
  * thin line whose colour moves towards the table's by at least GV_DK_CUT_AMIN. */
 #define GV_DK_CUT_AMIN 0.35f
@@ -145,7 +145,7 @@ gv_dk_whiten (const uint8_t *p, const uint8_t *sa, const uint8_t *sb)
 GV_KERNEL float
 gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const float *t)
 {
-  static const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+  const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
   float best = 0.0f;
   const uint8_t *p = img + (long) y * stride + 3 * x;
   if (x < 2 || y < 2 || x >= w - 2 || y >= h - 2)
@@ -173,7 +173,7 @@ gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const 
 GV_KERNEL float
 gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
 {
-  static const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
+  const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
   float best = 0.0f;
   const uint8_t *p = img + (long) y * stride + 3 * x;
   if (x < 4 || y < 4 || x >= w - 4 || y >= h - 4)
@@ -206,7 +206,7 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
 GV_KERNEL float
 gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, const float *lg)
 {
-  static const int dirs[4][2] = { { 3, 0 }, { 0, 3 }, { 2, 2 }, { 2, -2 } };
+  const int dirs[4][2] = { { 3, 0 }, { 0, 3 }, { 2, 2 }, { 2, -2 } };
   const float sd[3] = { GV_DK_STAIN_DIR_R, GV_DK_STAIN_DIR_G, GV_DK_STAIN_DIR_B };
   float best = 0.0f;
   if (x < 3 || y < 3 || x >= w - 3 || y >= h - 3)
@@ -249,6 +249,9 @@ gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, cons
 GV_KERNEL int
 gv_dk_tablelike (const uint8_t *p, const float *t)
 {
+  /* never much darker than the table: black ink at the outline is print */
+  if ((float) gv_dk_luma (p) < gv_dk_lumaf (t[0], t[1], t[2]) - 15.0f)
+    return 0;
   for (int c = 0; c < 3; c++)
     {
       float d = (float) p[c] - t[c];

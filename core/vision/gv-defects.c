@@ -1,4 +1,6 @@
-/* gv-defects.c: stage 4, defect analysis on the golden covers.
+/* gv-defects.c: stage 4, defect analysis on the golden covers (method and every threshold:
+ * docs/accuracy.md). It runs at the scale the cover has in the frames (gv_defects_analyze at the
+ * end of the file), then brings the maps back to the canonical cover.
  * 1. Each golden cover is warped again with a margin (the table just outside the outline) and
  *    aligned to the first by a translation found with Lucas-Kanade (inverse compositional,
  *    reference gradients, 4 iterations) on the cover's interior; the corners are already within
@@ -818,7 +820,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
             /* the outline's own mixed pixels (and the cover's shadow) are not a loss; a
              * table-coloured stretch longer than 150 px (at 1060 px width) along an edge is
              * print of the table's colour, not a chip or tear */
-            if (!corner && (depth < 4 + 2 * sc || alongx > 150 * sc))
+            if (!corner && (depth < 4 + 2 * sc || alongx > 150 * sc || depth > 110 * sc))
               continue;
             if (corner)
               {

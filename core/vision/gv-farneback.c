@@ -15,6 +15,7 @@
  * same whatever the number of threads, and the vertical blur is done before the horizontal one.
  * The per-pixel code lives in gv-flow-kernels.h, shared with the CUDA backend. */
 #include "gv-flow.h"
+#include "gv-flow-private.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -118,8 +119,8 @@ gv_invert6 (double a[6][6], double inv[6][6])
 }
 
 /* FarnebackPrepareGaussian: taps in float as OpenCV stores them, moments in double. */
-static void
-gv_poly_taps_init (GvPolyTaps *t, int n, double sigma)
+void
+_gv_flow_poly_taps_init (GvPolyTaps *t, int n, double sigma)
 {
   float g[2 * GV_FLOW_POLY_MAX + 1], *gc = g + GV_FLOW_POLY_MAX;
   double s = 0.0, G[6][6] = { { 0 } }, iG[6][6];
@@ -162,8 +163,8 @@ gv_poly_taps_init (GvPolyTaps *t, int n, double sigma)
 }
 
 /* Half of a symmetric Gaussian kernel (k[0] centre), as cv::getGaussianKernel(CV_32F). */
-static int
-gv_gauss_taps (float *k, int ksize, double sigma)
+int
+_gv_flow_gauss_taps (float *k, int ksize, double sigma)
 {
   int r = ksize / 2;
   double sum = 0.0;
@@ -198,8 +199,8 @@ gv_gauss_taps (float *k, int ksize, double sigma)
 
 /* cv::resize INTER_LINEAR coefficients along one axis. OpenCV zeroes the weight past the
  * border horizontally but only clamps the row index vertically. */
-static void
-gv_linear_tab (int sn, int dn, int zero_border, int *o0, int *o1, float *w0, float *w1)
+void
+_gv_flow_linear_tab (int sn, int dn, int zero_border, int *o0, int *o1, float *w0, float *w1)
 {
   double sc = 1.0 / ((double) dn / sn);
 
@@ -534,12 +535,12 @@ gv_flow_pyramid_new (const GvImage *gray, const GvFlowParams *p, int nthreads)
   GvPadCtx pc = { gray, P, pstride, R };
   gv_parallel_for (nthreads, H + 2 * R, 8, gv_pad_rows, &pc);
 
-  gv_poly_taps_init (&pt, pn, p->poly_sigma);
+  _gv_flow_poly_taps_init (&pt, pn, p->poly_sigma);
   for (int k = 0; k < nlev; k++)
     {
       GvFlowLevel *lv = &pyr->lv[k];
       int nt = gv_threads_for (nthreads, W, H);
-      int r = gv_gauss_taps (taps, ksz[k], k == 0 ? 0.0 : sig[k]);
+      int r = _gv_flow_gauss_taps (taps, ksz[k], k == 0 ? 0.0 : sig[k]);
       GvLevelCtx lc = {
         .P = P, .pstride = pstride, .W = W, .H = H, .R = R, .pw8 = RUP8 (W + 2 * R),
         .k = taps, .r = r, .L = L, .lstride = lv->stride, .w = lv->w, .h = lv->h,
@@ -552,8 +553,8 @@ gv_flow_pyramid_new (const GvImage *gray, const GvFlowParams *p, int nthreads)
         {
           int *xo0 = itab, *xo1 = xo0 + lv->w, *yo0 = xo1 + lv->w, *yo1 = yo0 + lv->h;
           float *xa0 = ftab, *xa1 = xa0 + lv->w, *yb0 = xa1 + lv->w, *yb1 = yb0 + lv->h;
-          gv_linear_tab (W, lv->w, 1, xo0, xo1, xa0, xa1);
-          gv_linear_tab (H, lv->h, 0, yo0, yo1, yb0, yb1);
+          _gv_flow_linear_tab (W, lv->w, 1, xo0, xo1, xa0, xa1);
+          _gv_flow_linear_tab (H, lv->h, 0, yo0, yo1, yb0, yb1);
           lc.xo0 = xo0, lc.xo1 = xo1, lc.yo0 = yo0, lc.yo1 = yo1;
           lc.xa0 = xa0, lc.xa1 = xa1, lc.yb0 = yb0, lc.yb1 = yb1;
           gv_parallel_for (nt, lv->h, GV_ROWS_GRAIN, gv_level_resize, &lc);
@@ -868,8 +869,8 @@ gv_flow_farneback_pyr (const GvFlowPyramid *prev, const GvFlowPyramid *next,
         {
           int *xo0 = itab, *xo1 = xo0 + RUP8 (w), *yo0 = xo1 + RUP8 (w), *yo1 = yo0 + h;
           float *xa0 = ftab, *xa1 = xa0 + RUP8 (w), *yb0 = xa1 + RUP8 (w), *yb1 = yb0 + h;
-          gv_linear_tab (pw, w, 1, xo0, xo1, xa0, xa1);
-          gv_linear_tab (ph, h, 0, yo0, yo1, yb0, yb1);
+          _gv_flow_linear_tab (pw, w, 1, xo0, xo1, xa0, xa1);
+          _gv_flow_linear_tab (ph, h, 0, yo0, yo1, yb0, yb1);
           for (int x = w; x < RUP8 (w); x++) /* lanes past the width: any valid sample */
             {
               xo0[x] = xo1[x] = 0;

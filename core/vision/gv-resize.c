@@ -7,6 +7,7 @@
  * rounded to nearest. Every output pixel is computed by one thread in the same way, so the
  * result does not depend on the thread count. */
 #include "gv-flow.h"
+#include "gv-flow-private.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -47,14 +48,8 @@ gv_analysis_dims (int width, int height, int analysis_size, int *out_w, int *out
 
 /* One axis of resizeArea_: for destination index d, source cells [start, start + count) with
  * weights (sum 1). */
-typedef struct {
-  int *start, *count;
-  float *wt; /* count weights per destination index, at offset[d] */
-  int *offset;
-} GvAreaTab;
-
-static int
-gv_area_tab (int sn, int dn, GvAreaTab *t)
+int
+_gv_area_tab (int sn, int dn, GvAreaTab *t)
 {
   double scale = (double) sn / dn;
   int cap = dn * ((int) ceil (scale) + 2);
@@ -88,8 +83,8 @@ gv_area_tab (int sn, int dn, GvAreaTab *t)
   return 0;
 }
 
-static void
-gv_area_tab_free (GvAreaTab *t)
+void
+_gv_area_tab_free (GvAreaTab *t)
 {
   free (t->start);
   free (t->count);
@@ -207,14 +202,14 @@ gv_resize_area_u8 (const GvImage *src, GvImage *dst, int nthreads)
       gv_parallel_for (nthreads, dst->height, 8, gv_area_fast_rows, &c);
       return GV_OK;
     }
-  if (gv_area_tab (src->width, dst->width, &c.tx) || gv_area_tab (src->height, dst->height, &c.ty))
+  if (_gv_area_tab (src->width, dst->width, &c.tx) || _gv_area_tab (src->height, dst->height, &c.ty))
     {
       rc = gv_error_set (GV_ENOMEM, "resize: out of memory");
       goto out;
     }
   gv_parallel_for (nthreads, dst->height, 8, gv_area_rows, &c);
 out:
-  gv_area_tab_free (&c.tx);
-  gv_area_tab_free (&c.ty);
+  _gv_area_tab_free (&c.tx);
+  _gv_area_tab_free (&c.ty);
   return rc;
 }
