@@ -16,17 +16,7 @@
 #include "gv-store.h"
 #endif
 #if GV_HAVE_NET
-/* gv-cli-worker.c: worker mode (download, upload, progress, webhook). */
-typedef struct _GvCliJob GvCliJob;
-GvCliJob *gv_cli_job_new (const char *progress_job, const char *webhook, const char *worker_json,
-                          gboolean upload);
-void gv_cli_job_step (GvCliJob *job, int percentage, const char *step, const char *message);
-void gv_cli_job_stage (GvCliJob *job, const char *stage, double frac);
-gboolean gv_cli_job_upload (GvCliJob *job, GvStore *store, gint64 run_id, gboolean quiet);
-void gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
-                        const char *error_message);
-void gv_cli_job_free (GvCliJob *job);
-char *gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job);
+#include "gv-cli-worker.h"
 #endif
 
 static volatile sig_atomic_t gv_interrupted;
