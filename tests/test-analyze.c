@@ -7,12 +7,31 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "gv-media.h"
+
 static char *gvscan;
 static char *tmpdir;
+
+/* A full disk, as the program sees it: writes past this many bytes of a file fail (EFBIG)
+ * instead of raising SIGXFSZ. 0 = no limit. */
+static rlim_t file_size_limit;
+
+static void
+limit_file_size (gpointer data)
+{
+  if (file_size_limit)
+    {
+      struct rlimit rl = { file_size_limit, file_size_limit };
+      signal (SIGXFSZ, SIG_IGN);
+      setrlimit (RLIMIT_FSIZE, &rl);
+    }
+}
 
 /* Runs gvscan with args; returns the exit status, stdout and stderr. */
 static int
@@ -29,8 +48,8 @@ run_gvscan (char **out, char **err, const char *first, ...)
     g_ptr_array_add (argv, (char *) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (tmpdir, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
-                     &status, &error))
+  if (!g_spawn_sync (tmpdir, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, limit_file_size, NULL,
+                     out, err, &status, &error))
     g_error ("cannot run gvscan: %s", error->message);
   if (WIFSIGNALED (status))
     g_error ("gvscan died of signal %d: %s", WTERMSIG (status), err && *err ? *err : "");
@@ -278,6 +297,68 @@ test_rotated_and_vfr (void)
     }
 }
 
+/* A disk that fills during the output: a clear error naming the file, exit 1, no file that
+ * looks complete but is not, the run marked failed and the earlier run intact. */
+static void
+test_full_disk (void)
+{
+  const char *dir = scan_dir ();
+  g_autofree char *video = g_build_filename (dir, "scan.mp4", NULL);
+  g_autofree char *db = g_build_filename (tmpdir, "full.db", NULL);
+  g_autofree char *ok_dir = g_build_filename (tmpdir, "out-full-ok", NULL);
+  g_autofree char *out_dir = g_build_filename (tmpdir, "out-full", NULL);
+  g_autofree char *out = NULL, *err = NULL, *list = NULL, *lerr = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+  int n_png = 0;
+
+  g_assert_cmpint (run_gvscan (&out, &err, "analyze", video, "--out", ok_dir, "--db", db,
+                               "--quiet", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* 640x360 golden frames fit in 1 MB; the 1060x1640 warped covers do not. */
+  file_size_limit = 1 << 20;
+  int st = run_gvscan (&out, &err, "analyze", video, "--out", out_dir, "--db", db, "--quiet",
+                       NULL);
+  file_size_limit = 0;
+  g_test_message ("exit %d: %s", st, err);
+  g_assert_cmpint (st, ==, 1);
+  /* Whichever write hits the limit first (a PNG, the JSON or the database), the message names
+   * that file. */
+  g_assert_true (strstr (err, out_dir) != NULL || strstr (err, db) != NULL);
+  /* Every file left in the output directory is complete: PNGs decode, no temporary names. */
+  d = g_dir_open (out_dir, 0, NULL);
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *path = g_build_filename (out_dir, name, NULL);
+      g_test_message ("left: %s", name);
+      if (g_str_equal (name, "result.json"))
+        {
+          g_autoptr (JsonNode) j = load_json (path); /* aborts when truncated */
+          continue;
+        }
+      g_assert_true (g_str_has_suffix (name, ".png"));
+      GvImage *img = gv_png_read (path);
+      g_assert_nonnull (img);
+      gv_image_free (img);
+      n_png++;
+    }
+  g_assert_cmpint (n_png, >=, 1);
+  /* The store: the first run done and intact, the second failed. */
+  g_assert_cmpint (run_gvscan (&list, &lerr, "runs", "list", "--db", db, NULL), ==, 0);
+  g_test_message ("%s", list);
+  g_auto (GStrv) lines = g_strsplit (list, "\n", -1);
+  int done = 0, failed = 0;
+  for (char **l = lines; *l; l++)
+    {
+      done += strstr (*l, " done ") != NULL;
+      failed += strstr (*l, " failed ") != NULL;
+    }
+  g_assert_cmpint (done, ==, 1);
+  g_assert_cmpint (failed, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -295,6 +376,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/analyze/bad-usage", test_bad_usage);
   g_test_add_func ("/gv/analyze/flow", test_flow_command);
   g_test_add_func ("/gv/analyze/rotated-vfr", test_rotated_and_vfr);
+  g_test_add_func ("/gv/analyze/full-disk", test_full_disk);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
