@@ -255,24 +255,12 @@ engine_configure (GvEngine *e, int fw, int fh)
   for (int k = 0; k < nlev; k++)
     {
       GvLev *lv = &e->lv[k];
-      if (k > 0)
-        scale *= p->pyr_scale;
-      sig[k] = (1.0 / scale - 1.0) * 0.5;
-      ksz[k] = (int) lrint (sig[k] * 5) | 1;
-      if (ksz[k] < 3)
-        ksz[k] = 3;
-      if (ksz[k] > 1023)
-        return gv_error_set (GV_EINVAL, "flow pyramid: smoothing kernel of %d taps is too large",
-                             ksz[k]);
+      int rc = _gv_flow_level_geometry (p, W, H, k, &scale, &sig[k], &ksz[k], &lv->w, &lv->h);
+      if (rc)
+        return rc;
       lv->r = ksz[k] / 2;
       if (lv->r > e->R)
         e->R = lv->r;
-      lv->w = (int) lrint (W * scale);
-      lv->h = (int) lrint (H * scale);
-      if (lv->w < 1)
-        lv->w = 1;
-      if (lv->h < 1)
-        lv->h = 1;
       lv->stride = RUP8 (lv->w) + 8;
       lv->plane = (ptrdiff_t) lv->stride * lv->h;
       lv->off = (ptrdiff_t) pyr;

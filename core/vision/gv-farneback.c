@@ -162,6 +162,28 @@ _gv_flow_poly_taps_init (GvPolyTaps *t, int n, double sigma)
   t->ig55 = (float) iG[5][5];
 }
 
+int
+_gv_flow_level_geometry (const GvFlowParams *p, int W, int H, int k, double *scale,
+                         double *sigma, int *ksize, int *w, int *h)
+{
+  if (k > 0)
+    *scale *= p->pyr_scale;
+  *sigma = (1.0 / *scale - 1.0) * 0.5;
+  *ksize = (int) lrint (*sigma * 5) | 1;
+  if (*ksize < 3)
+    *ksize = 3;
+  if (*ksize > 1023)
+    return gv_error_set (GV_EINVAL, "flow pyramid: smoothing kernel of %d taps is too large",
+                         *ksize);
+  *w = (int) lrint (W * *scale);
+  *h = (int) lrint (H * *scale);
+  if (*w < 1)
+    *w = 1;
+  if (*h < 1)
+    *h = 1;
+  return GV_OK;
+}
+
 /* Half of a symmetric Gaussian kernel (k[0] centre), as cv::getGaussianKernel(CV_32F). */
 int
 _gv_flow_gauss_taps (float *k, int ksize, double sigma)
@@ -478,27 +500,11 @@ gv_flow_pyramid_new (const GvImage *gray, const GvFlowParams *p, int nthreads)
   for (int k = 0; k < nlev; k++)
     {
       GvFlowLevel *lv = &pyr->lv[k];
-      if (k > 0)
-        scale *= p->pyr_scale;
-      sig[k] = (1.0 / scale - 1.0) * 0.5;
-      ksz[k] = (int) lrint (sig[k] * 5) | 1;
-      if (ksz[k] < 3)
-        ksz[k] = 3;
+      if (_gv_flow_level_geometry (p, W, H, k, &scale, &sig[k], &ksz[k], &lv->w, &lv->h))
+        goto fail;
       rads[k] = ksz[k] / 2;
-      if (ksz[k] > 1023)
-        {
-          gv_error_set (GV_EINVAL, "flow pyramid: smoothing kernel of %d taps is too large",
-                        ksz[k]);
-          goto fail;
-        }
       if (rads[k] > R)
         R = rads[k];
-      lv->w = (int) lrint (W * scale);
-      lv->h = (int) lrint (H * scale);
-      if (lv->w < 1)
-        lv->w = 1;
-      if (lv->h < 1)
-        lv->h = 1;
       lv->stride = RUP8 (lv->w) + 8;
       lv->plane = lv->stride * lv->h;
       total += 5 * (size_t) lv->plane;

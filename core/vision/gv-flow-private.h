@@ -3,10 +3,18 @@
 #pragma once
 
 #include "gv-flow-kernels.h"
+#include "gv-params.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Geometry of pyramid level k for a W x H image, as calcOpticalFlowFarneback makes it: the
+ * Gaussian smoothing before the resize (sigma, odd kernel size >= 3) and the level size.
+ * *scale is the previous level's scale (1.0 before level 0) and becomes this level's.
+ * GV_EINVAL when the kernel would be too large. */
+int _gv_flow_level_geometry (const GvFlowParams *p, int W, int H, int k, double *scale,
+                             double *sigma, int *ksize, int *w, int *h);
 
 /* Polynomial-expansion taps and the inverse Gram matrix entries (FarnebackPrepareGaussian). */
 void _gv_flow_poly_taps_init (GvPolyTaps *t, int n, double sigma);
