@@ -99,9 +99,20 @@ k_mag (const GvKMag a, const GvLaunch l)
 
 /* ---- Executor ------------------------------------------------------------------------------ */
 
+/* Uploads from pageable memory go through two pinned staging buffers: the host copies one chunk
+ * while the copy engine moves the other (a plain cudaMemcpy from pageable memory stages
+ * internally and does not overlap). */
+#define GV_CUDA_STAGE_BYTES (512u * 1024u)
+#define GV_CUDA_STAGE_MIN (256u * 1024u) /* smaller uploads go directly */
+
 typedef struct {
   GvCudaExec base;
   cudaStream_t stream;
+  unsigned char *stage[2];
+  cudaEvent_t stage_done[2];
+  int stage_ok;
+  int capturing;
+  cudaGraphExec_t rec[GV_CUDA_REC_SLOTS];
 } GvCudaExecImpl;
 
 static void *
@@ -143,8 +154,91 @@ static int
 cu_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
            size_t rows)
 {
-  /* From pageable memory the copy has finished reading src when the call returns. */
-  return cu_copy (ex, dst, dpitch, src, spitch, width, rows, cudaMemcpyHostToDevice);
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+
+  /* From pageable memory the copy has finished reading src when the call returns; the staged
+   * path copies src into pinned memory before returning, so the same holds. */
+  if (!c->stage_ok || width * rows < GV_CUDA_STAGE_MIN || width > GV_CUDA_STAGE_BYTES)
+    return cu_copy (ex, dst, dpitch, src, spitch, width, rows, cudaMemcpyHostToDevice);
+  size_t per = GV_CUDA_STAGE_BYTES / width, r0 = 0;
+  for (int k = 0; r0 < rows; k ^= 1)
+    {
+      size_t nr = rows - r0 < per ? rows - r0 : per;
+      GV_CUDA_CHECK (cudaEventSynchronize (c->stage_done[k])); /* its last transfer is done */
+      for (size_t r = 0; r < nr; r++)
+        memcpy (c->stage[k] + r * width, (const unsigned char *) src + (r0 + r) * spitch, width);
+      GV_CUDA_CHECK (cudaMemcpy2DAsync ((unsigned char *) dst + r0 * dpitch, dpitch, c->stage[k],
+                                        width, width, nr, cudaMemcpyHostToDevice, c->stream));
+      GV_CUDA_CHECK (cudaEventRecord (c->stage_done[k], c->stream));
+      r0 += nr;
+    }
+  return GV_OK;
+}
+
+static int
+cu_copy_d2d (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch,
+             size_t width, size_t rows)
+{
+  return cu_copy (ex, dst, dpitch, src, spitch, width, rows, cudaMemcpyDeviceToDevice);
+}
+
+/* Recordings: stream capture into a graph, instantiated once and replayed per frame. */
+static int
+cu_record_begin (GvCudaExec *ex)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  GV_CUDA_CHECK (cudaStreamBeginCapture (c->stream, cudaStreamCaptureModeThreadLocal));
+  c->capturing = 1;
+  return GV_OK;
+}
+
+static int
+cu_record_end (GvCudaExec *ex, int slot)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  cudaGraph_t g = NULL;
+  cudaGraphExec_t x = NULL;
+
+  c->capturing = 0;
+  cudaError_t err = cudaStreamEndCapture (c->stream, &g);
+  if (err == cudaSuccess && (slot < 0 || slot >= GV_CUDA_REC_SLOTS))
+    err = cudaErrorInvalidValue;
+  if (err == cudaSuccess)
+    err = cudaGraphInstantiate (&x, g, 0);
+  if (g)
+    cudaGraphDestroy (g);
+  if (err != cudaSuccess)
+    {
+      cudaGetLastError ();
+      return gv_error_set (GV_EDEVICE, "CUDA: recording the launches failed: %s",
+                           cudaGetErrorString (err));
+    }
+  if (c->rec[slot])
+    cudaGraphExecDestroy (c->rec[slot]);
+  c->rec[slot] = x;
+  return GV_OK;
+}
+
+static int
+cu_replay (GvCudaExec *ex, int slot)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  if (slot < 0 || slot >= GV_CUDA_REC_SLOTS || !c->rec[slot])
+    return gv_error_set (GV_EINVAL, "CUDA: nothing recorded in slot %d", slot);
+  GV_CUDA_CHECK (cudaGraphLaunch (c->rec[slot], c->stream));
+  return GV_OK;
+}
+
+static void
+cu_forget (GvCudaExec *ex)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  for (int k = 0; k < GV_CUDA_REC_SLOTS; k++)
+    if (c->rec[k])
+      {
+        cudaGraphExecDestroy (c->rec[k]);
+        c->rec[k] = NULL;
+      }
 }
 
 static int
@@ -198,8 +292,19 @@ static void
 cu_destroy (GvCudaExec *ex)
 {
   GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  cu_forget (ex);
   if (c->stream)
-    cudaStreamDestroy (c->stream);
+    {
+      cudaStreamSynchronize (c->stream);
+      cudaStreamDestroy (c->stream);
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      if (c->stage_done[k])
+        cudaEventDestroy (c->stage_done[k]);
+      if (c->stage[k])
+        cudaFreeHost (c->stage[k]);
+    }
   free (c);
 }
 
@@ -293,6 +398,16 @@ gv_backend_cuda_new (const GvParams *params, GvBackend **out)
       return gv_error_set (GV_EDEVICE, "CUDA: cannot create a stream: %s",
                            cudaGetErrorString (err));
     }
+  /* pinned staging for uploads; without it uploads go directly (slower, same results) */
+  c->stage_ok = 1;
+  for (int k = 0; k < 2 && c->stage_ok; k++)
+    if (cudaHostAlloc ((void **) &c->stage[k], GV_CUDA_STAGE_BYTES, cudaHostAllocDefault)
+            != cudaSuccess
+        || cudaEventCreateWithFlags (&c->stage_done[k], cudaEventDisableTiming) != cudaSuccess)
+      {
+        cudaGetLastError ();
+        c->stage_ok = 0;
+      }
   c->base.name = "cuda";
   c->base.alloc = cu_alloc;
   c->base.free = cu_free;
@@ -301,5 +416,10 @@ gv_backend_cuda_new (const GvParams *params, GvBackend **out)
   c->base.launch = cu_launch;
   c->base.sync = cu_sync;
   c->base.destroy = cu_destroy;
+  c->base.copy = cu_copy_d2d;
+  c->base.record_begin = cu_record_begin;
+  c->base.record_end = cu_record_end;
+  c->base.replay = cu_replay;
+  c->base.forget = cu_forget;
   return gv_cuda_engine_new (&c->base, params, "cuda", desc, out);
 }

@@ -76,7 +76,17 @@ typedef struct {
   GvImage *h_small, *h_flow;
   int timing;
   double t0, phase[GV_PH_COUNT];
+  /* recorded launch sequences: slot REC_LOAD + cur (area resize + pyramid into d_pyr[cur]) and
+   * REC_FLOW + cur (the flow between d_pyr[cur ^ 1] and d_pyr[cur]); their arguments depend only
+   * on the configuration, so a recording stays valid until the next configure */
+  unsigned rec_valid;
+  long rec_counts[GV_CUDA_REC_SLOTS][GV_K_COUNT];
+  /* frames kept in device memory (gv_cuda_engine_keep_frames) */
+  uint8_t *d_kept;
+  int kept_n, kept_w, kept_h;
 } GvEngine;
+
+enum { REC_LOAD = 0, REC_FLOW = 2 };
 
 
 
@@ -192,6 +202,9 @@ area_tab (int sn, int dn, GvWord *start, GvWord *count, GvWord *offset, GvWord *
 static void
 engine_unconfigure (GvEngine *e)
 {
+  if (e->ex->forget)
+    e->ex->forget (e->ex);
+  e->rec_valid = 0;
   if (e->d_small != e->d_luma)
     DFREE (e->d_small);
   e->d_small = NULL;
@@ -396,6 +409,40 @@ launch (GvEngine *e, int id, const void *args, int w, int h)
   return e->ex->launch (e->ex, id, args, &l);
 }
 
+/* Runs issue(e) through the executor's recording in `slot`: recorded on first use after a
+ * configure, replayed from then on (the launch counts grow by the recorded launches). Without
+ * recording support, or while timing stages, the launches are issued one by one. */
+static int
+run_recorded (GvEngine *e, int slot, int (*issue) (GvEngine *))
+{
+  int rc;
+
+  if (e->timing || !e->ex->record_begin)
+    return issue (e);
+  if (!(e->rec_valid & (1u << slot)))
+    {
+      long before[GV_K_COUNT];
+      memcpy (before, e->counts, sizeof before);
+      if ((rc = e->ex->record_begin (e->ex)))
+        return rc;
+      rc = issue (e);
+      int rc2 = e->ex->record_end (e->ex, slot); /* ends the capture even after a failure */
+      if (rc || rc2)
+        return rc ? rc : rc2;
+      for (int k = 0; k < GV_K_COUNT; k++)
+        {
+          e->rec_counts[slot][k] = e->counts[k] - before[k];
+          e->counts[k] = before[k];
+        }
+      e->rec_valid |= 1u << slot;
+    }
+  if ((rc = e->ex->replay (e->ex, slot)))
+    return rc;
+  for (int k = 0; k < GV_K_COUNT; k++)
+    e->counts[k] += e->rec_counts[slot][k];
+  return GV_OK;
+}
+
 #define TI(off) (&e->d_tab[off].i)
 #define TF(off) (&e->d_tab[off].f)
 
@@ -501,6 +548,47 @@ engine_flow (GvEngine *e)
 /* ------------------------------------------------------------------------------------------ */
 /* GvBackendOps                                                                                 */
 
+/* The area resize and the pyramid of the frame now in d_luma, into d_pyr[cur]. */
+static int
+issue_load (GvEngine *e)
+{
+  int rc;
+
+  if (e->d_small != e->d_luma)
+    {
+      GvKArea a = { e->d_luma, e->fw, e->fw, e->fh, e->d_small, e->aw, e->aw, e->ah, e->ax, e->ay,
+                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+      if (!e->ax)
+        {
+          a.xs = TI (e->axs), a.xn = TI (e->axn), a.xo = TI (e->axo), a.xw = TF (e->axw);
+          a.ys = TI (e->ays), a.yn = TI (e->ayn), a.yo = TI (e->ayo), a.yw = TF (e->ayw);
+        }
+      if ((rc = launch (e, GV_K_AREA, &a, e->aw, e->ah)))
+        return rc;
+      phase_end (e, GV_PH_RESIZE);
+    }
+  if ((rc = engine_pyramid (e, e->d_pyr[e->cur])))
+    return rc;
+  phase_end (e, GV_PH_PYRAMID);
+  return GV_OK;
+}
+
+/* What load does once the frame's luma is in d_luma. */
+static int
+load_luma_done (GvEngine *e)
+{
+  int rc;
+
+  e->cur ^= 1;
+  e->have_prev = e->have_cur;
+  e->have_cur = 0;
+  e->flow_valid = e->flow_host_valid = e->small_valid = 0;
+  if ((rc = run_recorded (e, REC_LOAD + e->cur, issue_load)))
+    return rc;
+  e->have_cur = 1;
+  return GV_OK;
+}
+
 static int
 eng_load (GvBackend *be, const GvImage *luma)
 {
@@ -520,28 +608,7 @@ eng_load (GvBackend *be, const GvImage *luma)
                            (size_t) e->fw, (size_t) e->fh)))
     return rc;
   phase_end (e, GV_PH_UPLOAD);
-  if (e->d_small != e->d_luma)
-    {
-      GvKArea a = { e->d_luma, e->fw, e->fw, e->fh, e->d_small, e->aw, e->aw, e->ah, e->ax, e->ay,
-                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
-      if (!e->ax)
-        {
-          a.xs = TI (e->axs), a.xn = TI (e->axn), a.xo = TI (e->axo), a.xw = TF (e->axw);
-          a.ys = TI (e->ays), a.yn = TI (e->ayn), a.yo = TI (e->ayo), a.yw = TF (e->ayw);
-        }
-      if ((rc = launch (e, GV_K_AREA, &a, e->aw, e->ah)))
-        return rc;
-      phase_end (e, GV_PH_RESIZE);
-    }
-  e->cur ^= 1;
-  e->have_prev = e->have_cur;
-  e->have_cur = 0;
-  e->flow_valid = e->flow_host_valid = e->small_valid = 0;
-  if ((rc = engine_pyramid (e, e->d_pyr[e->cur])))
-    return rc;
-  phase_end (e, GV_PH_PYRAMID);
-  e->have_cur = 1;
-  return GV_OK;
+  return load_luma_done (e);
 }
 
 static const GvImage *
@@ -592,7 +659,7 @@ eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
                  e->d_msum, e->d_mmax, e->d_mn };
   if (e->have_prev)
     {
-      if ((rc = engine_flow (e)))
+      if ((rc = run_recorded (e, REC_FLOW + e->cur, engine_flow)))
         return rc;
       phase_end (e, GV_PH_FLOW);
       if (roi)
@@ -745,6 +812,7 @@ eng_free (GvBackend *be)
   GvEngine *e = (GvEngine *) be;
 
   engine_unconfigure (e);
+  DFREE (e->d_kept);
   DFREE (e->d_wsrc);
   DFREE (e->d_wdst);
   if (e->ex && e->ex->destroy)
@@ -791,6 +859,59 @@ gv_cuda_engine_new (GvCudaExec *ex, const GvParams *params, const char *name, co
   snprintf (e->base.device, sizeof e->base.device, "%s", device);
   *out = &e->base;
   return GV_OK;
+}
+
+int
+gv_cuda_engine_keep_frames (GvBackend *be, GvImage *const *frames, int n)
+{
+  GvEngine *e = (GvEngine *) be;
+  int w, h, rc;
+
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return gv_error_set (GV_EINVAL, "not a device backend");
+  if (n < 1 || !frames[0])
+    return gv_error_set (GV_EINVAL, "no frames to keep");
+  w = frames[0]->width, h = frames[0]->height;
+  for (int i = 0; i < n; i++)
+    if (!frames[i] || !frames[i]->data || frames[i]->depth != GV_U8 || frames[i]->channels != 1
+        || frames[i]->width != w || frames[i]->height != h)
+      return gv_error_set (GV_EINVAL, "kept frames must be 8-bit gray frames of one size");
+  DFREE (e->d_kept);
+  e->kept_n = 0;
+  DALLOC (e->d_kept, (size_t) n * w * h);
+  for (int i = 0; i < n; i++)
+    if ((rc = e->ex->upload (e->ex, e->d_kept + (size_t) i * w * h, (size_t) w, frames[i]->data,
+                             frames[i]->stride, (size_t) w, (size_t) h)))
+      return rc;
+  if ((rc = e->ex->sync (e->ex)))
+    return rc;
+  e->kept_n = n, e->kept_w = w, e->kept_h = h;
+  return GV_OK;
+}
+
+int
+gv_cuda_engine_load_kept (GvBackend *be, int i)
+{
+  GvEngine *e = (GvEngine *) be;
+  int rc;
+
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return gv_error_set (GV_EINVAL, "not a device backend");
+  if (i < 0 || i >= e->kept_n)
+    return gv_error_set (GV_EINVAL, "no kept frame %d (%d kept)", i, e->kept_n);
+  if (e->kept_w != e->fw || e->kept_h != e->fh)
+    if ((rc = engine_configure (e, e->kept_w, e->kept_h)))
+      {
+        engine_unconfigure (e);
+        return rc;
+      }
+  phase_mark (e);
+  if ((rc = e->ex->copy (e->ex, e->d_luma, (size_t) e->fw,
+                         e->d_kept + (size_t) i * e->kept_w * e->kept_h, (size_t) e->kept_w,
+                         (size_t) e->fw, (size_t) e->fh)))
+    return rc;
+  phase_end (e, GV_PH_UPLOAD);
+  return load_luma_done (e);
 }
 
 int
@@ -949,6 +1070,53 @@ gv_cuda_emulate (int id, const void *args, const GvLaunch *l, int *visits)
   return GV_OK;
 }
 
+size_t
+gv_cuda_kernel_args_size (int id)
+{
+  switch (id)
+    {
+    case GV_K_AREA: return sizeof (GvKArea);
+    case GV_K_LAP: return sizeof (GvKLap);
+    case GV_K_PAD: return sizeof (GvKPad);
+    case GV_K_VBLUR: return sizeof (GvKVBlur);
+    case GV_K_LEVEL: return sizeof (GvKLevel);
+    case GV_K_POLY_V: return sizeof (GvKPolyV);
+    case GV_K_POLY_H: return sizeof (GvKPolyH);
+    case GV_K_MAT: return sizeof (GvKMat);
+    case GV_K_HBOX: return sizeof (GvKHBox);
+    case GV_K_VSUM: return sizeof (GvKVSum);
+    case GV_K_SOLVE: return sizeof (GvKSolve);
+    case GV_K_MAG: return sizeof (GvKMag);
+    case GV_K_WARP: return sizeof (GvKWarp);
+    default: return 0;
+    }
+}
+
+/* The emulator's recordings: launches with copies of their arguments, as a graph would hold
+ * them (a recorded launch must not depend on host memory the engine changes later). */
+typedef struct {
+  int id;
+  GvLaunch l;
+  void *args;
+} GvEmuRec;
+
+typedef struct {
+  GvCudaExec base;
+  int recording;
+  GvEmuRec *pending;
+  int n_pending, cap_pending;
+  GvEmuRec *slot[GV_CUDA_REC_SLOTS];
+  int n_slot[GV_CUDA_REC_SLOTS];
+} GvEmuExec;
+
+static void
+emu_recs_free (GvEmuRec *r, int n)
+{
+  for (int i = 0; i < n; i++)
+    free (r[i].args);
+  free (r);
+}
+
 static void *
 emu_alloc (GvCudaExec *ex, size_t bytes)
 {
@@ -976,7 +1144,84 @@ emu_copy (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spit
 static int
 emu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
 {
-  return gv_cuda_emulate (id, args, l, NULL);
+  GvEmuExec *x = (GvEmuExec *) ex;
+  size_t sz = gv_cuda_kernel_args_size (id);
+
+  if (!x->recording)
+    return gv_cuda_emulate (id, args, l, NULL);
+  if (!sz)
+    return gv_error_set (GV_EINVAL, "emulator: unknown kernel %d", id);
+  if (x->n_pending == x->cap_pending)
+    {
+      int cap = x->cap_pending ? 2 * x->cap_pending : 64;
+      GvEmuRec *r = realloc (x->pending, (size_t) cap * sizeof *r);
+      if (!r)
+        return gv_error_set (GV_ENOMEM, "emulator: out of memory");
+      x->pending = r, x->cap_pending = cap;
+    }
+  GvEmuRec *r = &x->pending[x->n_pending];
+  if (!(r->args = malloc (sz)))
+    return gv_error_set (GV_ENOMEM, "emulator: out of memory");
+  memcpy (r->args, args, sz);
+  r->id = id, r->l = *l;
+  x->n_pending++;
+  return GV_OK;
+}
+
+static int
+emu_record_begin (GvCudaExec *ex)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  if (x->recording)
+    return gv_error_set (GV_EINVAL, "emulator: already recording");
+  x->recording = 1;
+  x->pending = NULL, x->n_pending = x->cap_pending = 0;
+  return GV_OK;
+}
+
+static int
+emu_record_end (GvCudaExec *ex, int slot)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  if (!x->recording)
+    return gv_error_set (GV_EINVAL, "emulator: not recording");
+  x->recording = 0;
+  if (slot < 0 || slot >= GV_CUDA_REC_SLOTS)
+    {
+      emu_recs_free (x->pending, x->n_pending);
+      return gv_error_set (GV_EINVAL, "emulator: no recording slot %d", slot);
+    }
+  emu_recs_free (x->slot[slot], x->n_slot[slot]);
+  x->slot[slot] = x->pending, x->n_slot[slot] = x->n_pending;
+  x->pending = NULL, x->n_pending = x->cap_pending = 0;
+  return GV_OK;
+}
+
+static int
+emu_replay (GvCudaExec *ex, int slot)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  if (slot < 0 || slot >= GV_CUDA_REC_SLOTS || !x->slot[slot])
+    return gv_error_set (GV_EINVAL, "emulator: nothing recorded in slot %d", slot);
+  for (int i = 0; i < x->n_slot[slot]; i++)
+    {
+      int rc = gv_cuda_emulate (x->slot[slot][i].id, x->slot[slot][i].args, &x->slot[slot][i].l,
+                                NULL);
+      if (rc)
+        return rc;
+    }
+  return GV_OK;
+}
+
+static void
+emu_forget (GvCudaExec *ex)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  for (int k = 0; k < GV_CUDA_REC_SLOTS; k++)
+    {
+      emu_recs_free (x->slot[k], x->n_slot[k]);
+      x->slot[k] = NULL, x->n_slot[k] = 0;
+    }
 }
 
 static int
@@ -988,18 +1233,22 @@ emu_sync (GvCudaExec *ex)
 static void
 emu_destroy (GvCudaExec *ex)
 {
+  GvEmuExec *x = (GvEmuExec *) ex;
+  emu_forget (ex);
+  emu_recs_free (x->pending, x->n_pending);
   free (ex);
 }
 
 GvCudaExec *
 gv_cuda_emulator_new (void)
 {
-  GvCudaExec *ex = calloc (1, sizeof *ex);
-  if (!ex)
+  GvEmuExec *x = calloc (1, sizeof *x);
+  if (!x)
     {
       gv_error_set (GV_ENOMEM, "out of memory");
       return NULL;
     }
+  GvCudaExec *ex = &x->base;
   ex->name = "emulator";
   ex->alloc = emu_alloc;
   ex->free = emu_free;
@@ -1008,6 +1257,11 @@ gv_cuda_emulator_new (void)
   ex->launch = emu_launch;
   ex->sync = emu_sync;
   ex->destroy = emu_destroy;
+  ex->copy = emu_copy;
+  ex->record_begin = emu_record_begin;
+  ex->record_end = emu_record_end;
+  ex->replay = emu_replay;
+  ex->forget = emu_forget;
   return ex;
 }
 

@@ -31,7 +31,24 @@ struct GvCudaExec {
   int (*launch) (GvCudaExec *e, int id, const void *args, const GvLaunch *l);
   int (*sync) (GvCudaExec *e);
   void (*destroy) (GvCudaExec *e);
+  /* Device-to-device 2-D copy, queued like a launch. */
+  int (*copy) (GvCudaExec *e, void *dst, size_t dpitch, const void *src, size_t spitch,
+               size_t width, size_t rows);
+  /* Recorded launch sequences (optional: all NULL when the executor cannot record). Between
+   * record_begin and record_end the launches are recorded, not run; replay runs recording
+   * `slot` (0 .. GV_CUDA_REC_SLOTS - 1) exactly as recorded, arguments included; forget drops
+   * them all. CUDA: stream capture into an instantiated graph (one launch instead of ~60 per
+   * frame); emulator: a list of launches with copies of their arguments. */
+  int (*record_begin) (GvCudaExec *e);
+  int (*record_end) (GvCudaExec *e, int slot);
+  int (*replay) (GvCudaExec *e, int slot);
+  void (*forget) (GvCudaExec *e);
 };
+
+#define GV_CUDA_REC_SLOTS 4
+
+/* Size of kernel `id`'s argument struct (0 for an unknown id). */
+size_t gv_cuda_kernel_args_size (int id);
 
 /* A GvBackend over ex (taken over, destroyed with the backend even on failure). */
 int gv_cuda_engine_new (GvCudaExec *ex, const GvParams *params, const char *name,
@@ -50,8 +67,14 @@ int gv_backend_emulated_new (const GvParams *params, GvBackend **out);
  * counts[GV_K_COUNT]. NULL-safe: returns 0 when be is not an engine backend. */
 int gv_cuda_engine_launch_counts (GvBackend *be, long counts[GV_K_COUNT]);
 
+/* Frames kept in device memory (benchmarks, and the entry for frames decoded on the device):
+ * keep_frames uploads n 8-bit gray frames of one size once; load_kept(i) then does what load
+ * does with frame i without any host-to-device transfer (a device-to-device copy of the luma). */
+int gv_cuda_engine_keep_frames (GvBackend *be, GvImage *const *frames, int n);
+int gv_cuda_engine_load_kept (GvBackend *be, int i);
+
 /* Stage timing for benchmarks: when on, the engine waits for the device at each stage boundary
- * (which costs some overlap) and adds the wall time of each stage to seconds[GV_PH_COUNT]. */
+ * (which costs some overlap), issues every launch itself (no recorded sequences) and adds the wall time of each stage to seconds[GV_PH_COUNT]. */
 typedef enum {
   GV_PH_UPLOAD = 0, GV_PH_RESIZE, GV_PH_PYRAMID, GV_PH_SHARPNESS, GV_PH_FLOW, GV_PH_STATS,
   GV_PH_WARP, GV_PH_COUNT

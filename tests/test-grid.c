@@ -338,6 +338,84 @@ test_emulated_pipeline (void)
 }
 
 static void
+measure_same (GvBackend *a, GvBackend *b, const GvQuad *q, int i)
+{
+  GvFrameMetrics ma, mb;
+  g_assert_cmpint (a->ops->measure (a, q, &ma), ==, GV_OK);
+  g_assert_cmpint (b->ops->measure (b, q, &mb), ==, GV_OK);
+  assert_same_double (ma.sharpness, mb.sharpness, "sharpness", i);
+  assert_same_double (ma.sharpness_frame, mb.sharpness_frame, "sharpness (frame)", i);
+  assert_same_double (ma.motion, mb.motion, "motion", i);
+  assert_same_double (ma.motion_max, mb.motion_max, "motion max", i);
+  if (i > 0)
+    assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
+}
+
+/* The device path replays recorded launch sequences (CUDA graphs on a device): a change of frame
+ * size mid-stream must drop them, frames kept in device memory must give what uploaded frames
+ * give, and the launch counts must be those of launches issued one by one. */
+static void
+test_emulated_recordings (void)
+{
+  GvParams p;
+  GvBackend *a = NULL, *b = NULL, *c = NULL;
+  GvImage **f1 = render_frames (480, 270, 4, 3, NULL), **f2 = render_frames (300, 200, 4, 4, NULL);
+  GvQuad roi = { { 100, 380, 360, 120 }, { 30, 40, 240, 230 } };
+
+  gv_params_init_default (&p);
+  p.threads = 2;
+  p.analysis_size = 160;
+  g_assert_cmpint (gv_backend_cpu_new (&p, &a), ==, GV_OK);
+  g_assert_cmpint (gv_backend_emulated_new (&p, &b), ==, GV_OK);
+  g_assert_cmpint (gv_backend_emulated_new (&p, &c), ==, GV_OK);
+  g_assert_cmpint (gv_cuda_engine_set_timing (c, 1), ==, 1); /* c issues launches one by one */
+  for (int i = 0; i < 8; i++)
+    {
+      GvImage *fr = i < 4 ? f1[i] : f2[i - 4]; /* the size changes at frame 4 */
+      GvFrameMetrics mc;
+      if (i == 4)
+        a->ops->reset (a);
+      g_assert_cmpint (a->ops->load (a, fr), ==, GV_OK);
+      g_assert_cmpint (b->ops->load (b, fr), ==, GV_OK);
+      g_assert_cmpint (c->ops->load (c, fr), ==, GV_OK);
+      measure_same (a, b, i < 4 ? &roi : NULL, i == 4 ? 0 : i);
+      g_assert_cmpint (c->ops->measure (c, i < 4 ? &roi : NULL, &mc), ==, GV_OK);
+    }
+  long nb[GV_K_COUNT], nc[GV_K_COUNT];
+  g_assert_cmpint (gv_cuda_engine_launch_counts (b, nb), ==, 1);
+  g_assert_cmpint (gv_cuda_engine_launch_counts (c, nc), ==, 1);
+  for (int k = 0; k < GV_K_COUNT; k++)
+    g_assert_cmpint (nb[k], ==, nc[k]);
+  g_assert_cmpint (nb[GV_K_SOLVE], >, 0);
+
+  /* kept frames: loads without uploads, the same results */
+  g_assert_cmpint (gv_cuda_engine_keep_frames (b, f1, 4), ==, GV_OK);
+  a->ops->reset (a);
+  b->ops->reset (b);
+  for (int i = 0; i < 4; i++)
+    {
+      g_assert_cmpint (a->ops->load (a, f1[i]), ==, GV_OK);
+      g_assert_cmpint (gv_cuda_engine_load_kept (b, i), ==, GV_OK);
+      assert_same_image (a->ops->analysis_image (a), b->ops->analysis_image (b), "analysis image", i);
+      measure_same (a, b, i % 2 ? &roi : NULL, i);
+    }
+  g_assert_cmpint (gv_cuda_engine_load_kept (b, 4), ==, GV_EINVAL);
+  g_assert_cmpint (gv_cuda_engine_keep_frames (a, f1, 4), ==, GV_EINVAL); /* not a device */
+  GvImage *mixed[2] = { f1[0], f2[0] };
+  g_assert_cmpint (gv_cuda_engine_keep_frames (b, mixed, 2), ==, GV_EINVAL);
+  gv_backend_free (a);
+  gv_backend_free (b);
+  gv_backend_free (c);
+  for (int i = 0; i < 4; i++)
+    {
+      gv_image_free (f1[i]);
+      gv_image_free (f2[i]);
+    }
+  g_free (f1);
+  g_free (f2);
+}
+
+static void
 test_emulated_refuses_wide_window (void)
 {
   GvParams p;
@@ -531,6 +609,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/grid/emulated/full-resolution", test_emulated_full_resolution);
   g_test_add_func ("/gv/grid/emulated/pipeline", test_emulated_pipeline);
   g_test_add_func ("/gv/grid/emulated/wide-window", test_emulated_refuses_wide_window);
+  g_test_add_func ("/gv/grid/emulated/recordings", test_emulated_recordings);
   g_test_add_func ("/gv/y4m/reader", test_y4m_reader);
   g_test_add_func ("/gv/y4m/pipeline", test_y4m_pipeline);
   g_test_add_func ("/gv/cuda/selection", test_cuda_selection);

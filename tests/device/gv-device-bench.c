@@ -70,6 +70,51 @@ run_backend (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double bud
   return i / t;
 }
 
+/* Frame analysis from luma already in device memory: the frames are kept on the device once,
+ * then each load is a device-to-device copy (gv_cuda_engine_load_kept). Returns frames/s, or
+ * -1; *same says whether the metrics equal those of the upload path on the first frames. */
+static double
+run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget, int *same)
+{
+  GvFrameMetrics m, a[4], b[4];
+  double t0, t;
+  int i;
+
+  if (gv_cuda_engine_keep_frames (be, gray, NDISTINCT))
+    return -1.0;
+  *same = 1;
+  be->ops->reset (be);
+  for (i = 0; i < 4; i++)
+    if (be->ops->load (be, gray[i]) || be->ops->measure (be, roi, &a[i]))
+      return -1.0;
+  be->ops->reset (be);
+  for (i = 0; i < 4; i++)
+    if (gv_cuda_engine_load_kept (be, i) || be->ops->measure (be, roi, &b[i]))
+      return -1.0;
+  for (i = 0; i < 4; i++)
+    if (a[i].sharpness != b[i].sharpness || a[i].sharpness_frame != b[i].sharpness_frame
+        || a[i].motion != b[i].motion || a[i].motion_frame != b[i].motion_frame
+        || a[i].motion_max != b[i].motion_max)
+      *same = 0;
+  be->ops->reset (be);
+  for (i = 0; i < 3; i++)
+    if (gv_cuda_engine_load_kept (be, i % NDISTINCT) || be->ops->measure (be, roi, &m))
+      return -1.0;
+  t0 = gv_monotonic_seconds ();
+  for (i = 0; i < n; i++)
+    {
+      if (gv_cuda_engine_load_kept (be, i % NDISTINCT) || be->ops->measure (be, roi, &m))
+        return -1.0;
+      if ((i & 7) == 7 && gv_monotonic_seconds () - t0 > budget)
+        {
+          i++;
+          break;
+        }
+    }
+  t = gv_monotonic_seconds () - t0;
+  return i / t;
+}
+
 static void
 cpu_stages (GvImage **gray, int n, const GvParams *p, int threads, double budget)
 {
@@ -232,6 +277,18 @@ main (int argc, char **argv)
   say ("  gpu  %-34s %9.3f ms/frame %9.1f frames/s\n", "frame analysis (load + measure)",
        1e3 / fg, fg);
   say ("  speed-up over the CPU backend on %d threads: %.1fx\n", p.threads, fg / fc);
+  int same = 0;
+  double fk = run_kept (cuda, gray, n, &roi, budget, &same);
+  if (fk > 0)
+    {
+      say ("  gpu  %-34s %9.3f ms/frame %9.1f frames/s\n", "analysis, luma already on device",
+           1e3 / fk, fk);
+      say ("  speed-up (device-resident) over the CPU backend on %d threads: %.1fx\n", p.threads,
+           fk / fc);
+      say ("  device-resident path gives the upload path's metrics: %s\n", same ? "yes" : "NO");
+    }
+  else
+    say ("  gpu  analysis from kept frames failed: %s\n", gv_error_message ());
 
   /* stage breakdown: waits at each boundary */
   double ph[GV_PH_COUNT];
@@ -243,20 +300,18 @@ main (int argc, char **argv)
   for (int i = 0; i < 20; i++)
     cuda->ops->warp (cuda, rgb, Hm, cover);
   gv_cuda_engine_phase_seconds (cuda, ph);
-  say ("  gpu stages (with a device wait at each boundary, %d frames + 3 warm-up):\n", nst);
+  say ("  gpu stages (launches one by one, a device wait at each boundary, %d frames + 3 "
+       "warm-up):\n", nst);
   for (int k = 0; k < GV_PH_COUNT; k++)
     say ("  gpu  %-34s %9.3f ms/%s\n", gv_cuda_phase_name (k),
          1e3 * ph[k] / (k == GV_PH_WARP ? 20 : nst + 3), k == GV_PH_WARP ? "warp" : "frame");
-  /* the issue's measure: analysis from luma already in device memory (upload excluded); the
-   * per-stage waits make this a lower bound on the rate */
+  /* the stages' sum without the upload: each launch issued alone, with waits */
   double dev = 0.0;
   for (int k = GV_PH_RESIZE; k <= GV_PH_STATS; k++)
     dev += ph[k];
   double fdev = dev > 0 ? (nst + 3) / dev : 0.0;
-  say ("  gpu  %-34s %9.3f ms/frame %9.1f frames/s\n", "analysis, luma already on device",
+  say ("  gpu  %-34s %9.3f ms/frame %9.1f frames/s\n", "sum of the stages above but upload",
        1e3 / fdev, fdev);
-  say ("  speed-up (device-resident) over the CPU backend on %d threads: %.1fx\n", p.threads,
-       fdev / fc);
   double t0 = gv_monotonic_seconds ();
   for (int i = 0; i < 5; i++)
     cpu->ops->warp (cpu, rgb, Hm, cover);
@@ -269,7 +324,7 @@ main (int argc, char **argv)
         tot += counts[k];
       say ("  kernel launches so far: %ld\n", tot);
     }
-  double best = fdev > fg ? fdev : fg;
+  double best = fk > fg ? fk : fg;
   say ("\ntarget (issue 4): >= 1000 frames/s from device-resident luma and >= 10x the CPU "
        "backend: %s (%.0f frames/s, %.1fx)\n", best >= 1000 && best >= 10 * fc ? "MET" : "NOT MET",
        best, best / fc);
