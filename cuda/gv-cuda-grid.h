@@ -34,6 +34,12 @@ extern "C" {
 /* Rows per vertical running-sum block: must equal gv-farneback.c's GV_FLOW_VBLOCK, since the
  * restart points are part of the result. */
 #define GV_CUDA_VBLOCK 16
+
+#ifdef __CUDA_ARCH__
+#define GV_UNROLL _Pragma ("unroll")
+#else
+#define GV_UNROLL
+#endif
 /* Largest Farneback window the device handles (gv_box_row_px keeps 64 partial sums). */
 #define GV_CUDA_MAX_WINSIZE 63
 
@@ -436,14 +442,17 @@ gv_k_vsum (const GvKVSum *a, int x, int yb)
   int y0 = blk * GV_CUDA_VBLOCK, y1 = y0 + GV_CUDA_VBLOCK < a->h ? y0 + GV_CUDA_VBLOCK : a->h;
   const float *Hc = a->H + ch * a->plane;
   float *Sc = a->S + ch * a->plane;
-  float acc = 0.0f;
+  float acc = gv_box_col_start_px (Hc, a->stride, x, y0, a->h, a->m);
 
-  for (int y = y0; y < y1; y++)
-    {
-      acc = y == y0 ? gv_box_col_start_px (Hc, a->stride, x, y, a->h, a->m)
-                    : gv_box_col_next_px (acc, Hc, a->stride, x, y, a->h, a->m);
-      Sc[(ptrdiff_t) y * a->stride + x] = acc;
-    }
+  Sc[(ptrdiff_t) y0 * a->stride + x] = acc;
+  /* unrolled so that the device issues the block's loads together (they do not depend on acc) */
+  GV_UNROLL
+  for (int i = 1; i < GV_CUDA_VBLOCK; i++)
+    if (y0 + i < y1)
+      {
+        acc = gv_box_col_next_px (acc, Hc, a->stride, x, y0 + i, a->h, a->m);
+        Sc[(ptrdiff_t) (y0 + i) * a->stride + x] = acc;
+      }
 }
 
 GV_KERNEL void

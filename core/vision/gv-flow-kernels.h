@@ -490,29 +490,53 @@ gv_box_col_next_px (float prev, const float *src, ptrdiff_t stride, int x, int y
 }
 
 /* Horizontal window sum of w elements starting at s[x] (the caller replicates the border),
- * summed as a binary tree of power-of-two partial sums (lowest bit first). The CPU builds the
- * partial sums for a whole row at once; this per-pixel form gives the same bits. */
+ * summed as a binary tree of power-of-two partial sums (lowest bit first): for each set bit n of
+ * w, from the lowest, the pairwise tree sum of the next n elements, gv_box_tree<n>, is added to
+ * the running sum. The CPU builds the partial sums for a whole row at once; this per-pixel form
+ * gives the same bits. Written as fixed trees (no array indexed at run time, which a GPU would
+ * keep in local memory); w < 256. */
+GV_KERNEL GV_FLOW_INLINE float
+gv_box_tree1 (const float *p)
+{
+  return p[0];
+}
+
+#define GV_BOX_TREE(n, h)                                                                        \
+  GV_KERNEL GV_FLOW_INLINE float gv_box_tree##n (const float *p)                                 \
+  {                                                                                              \
+    return gv_box_tree##h (p) + gv_box_tree##h (p + h);                                          \
+  }
+GV_BOX_TREE (2, 1)
+GV_BOX_TREE (4, 2)
+GV_BOX_TREE (8, 4)
+GV_BOX_TREE (16, 8)
+GV_BOX_TREE (32, 16)
+GV_BOX_TREE (64, 32)
+GV_BOX_TREE (128, 64)
+#undef GV_BOX_TREE
+
 GV_KERNEL GV_FLOW_INLINE float
 gv_box_row_px (const float *s, int x, int w)
 {
-  float part[64];
+  const float *p = s + x;
   float acc = 0.0f;
-  int n = 1, off = 0, first = 1;
-  /* part[i] holds the sum of n elements starting at s[x + off + i] */
-  for (int i = 0; i < w; i++)
-    part[i] = s[x + i];
-  for (int b = 0; n <= w; b++)
-    {
-      if ((w >> b) & 1)
-        {
-          acc = first ? part[off] : acc + part[off];
-          first = 0;
-          off += n;
-        }
-      if (2 * n <= w)
-        for (int i = 0; i + 2 * n <= w; i++)
-          part[i] = part[i] + part[i + n];
-      n *= 2;
+  int first = 1;
+#define GV_BOX_BIT(n)                                                                            \
+  if (w & n)                                                                                     \
+    {                                                                                            \
+      float v = gv_box_tree##n (p);                                                              \
+      acc = first ? v : acc + v;                                                                 \
+      first = 0;                                                                                 \
+      p += n;                                                                                    \
     }
+  GV_BOX_BIT (1)
+  GV_BOX_BIT (2)
+  GV_BOX_BIT (4)
+  GV_BOX_BIT (8)
+  GV_BOX_BIT (16)
+  GV_BOX_BIT (32)
+  GV_BOX_BIT (64)
+  GV_BOX_BIT (128)
+#undef GV_BOX_BIT
   return acc;
 }
