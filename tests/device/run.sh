@@ -24,7 +24,10 @@ summary="$OUT/summary.txt"
 : >"$summary"
 note() { echo "$*" | tee -a "$summary"; }
 
-note "GradeVault Inspector device run, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# the commit: this tree's own git, else GV_COMMIT (a tree exported with git archive has none)
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$PWD" ]; then commit=$(git rev-parse --short HEAD)
+else commit=${GV_COMMIT:-unknown}; fi
+note "GradeVault Inspector device run, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $commit"
 if command -v nvidia-smi >/dev/null 2>&1; then
   note "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | head -1)"
 else
