@@ -88,8 +88,8 @@ fi
 # Optional (GV_SANITIZE=1): compute-sanitizer memcheck and racecheck over the quick parity set
 # (out-of-bounds or misaligned accesses, shared-memory races in the kernels).
 if [ "${GV_SANITIZE:-0}" = 1 ] && command -v compute-sanitizer >/dev/null 2>&1; then
-  for tool in memcheck racecheck; do
-    timeout 200 compute-sanitizer --tool $tool --error-exitcode 9 \
+  for tool in ${GV_SANITIZE_TOOLS:-memcheck racecheck}; do
+    timeout ${GV_SANITIZE_TIMEOUT:-200} compute-sanitizer --tool $tool --error-exitcode 9 \
       "$BUILD/tests/gv-device-parity" --quick >"$OUT/$tool.txt" 2>&1
     src=$?
     note "compute-sanitizer $tool (gv-device-parity --quick): exit $src; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/$tool.txt" | tail -1)"
