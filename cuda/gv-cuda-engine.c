@@ -890,28 +890,40 @@ gv_cuda_engine_keep_frames (GvBackend *be, GvImage *const *frames, int n)
 }
 
 int
-gv_cuda_engine_load_kept (GvBackend *be, int i)
+gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h)
 {
   GvEngine *e = (GvEngine *) be;
   int rc;
 
   if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
     return gv_error_set (GV_EINVAL, "not a device backend");
-  if (i < 0 || i >= e->kept_n)
-    return gv_error_set (GV_EINVAL, "no kept frame %d (%d kept)", i, e->kept_n);
-  if (e->kept_w != e->fw || e->kept_h != e->fh)
-    if ((rc = engine_configure (e, e->kept_w, e->kept_h)))
+  if (!d_luma || w < 1 || h < 1 || pitch < (size_t) w)
+    return gv_error_set (GV_EINVAL, "no device luma of %dx%d (pitch %zu)", w, h, pitch);
+  if (w != e->fw || h != e->fh)
+    if ((rc = engine_configure (e, w, h)))
       {
         engine_unconfigure (e);
         return rc;
       }
   phase_mark (e);
-  if ((rc = e->ex->copy (e->ex, e->d_luma, (size_t) e->fw,
-                         e->d_kept + (size_t) i * e->kept_w * e->kept_h, (size_t) e->kept_w,
-                         (size_t) e->fw, (size_t) e->fh)))
+  if ((rc = e->ex->copy (e->ex, e->d_luma, (size_t) e->fw, d_luma, pitch, (size_t) w,
+                         (size_t) h)))
     return rc;
   phase_end (e, GV_PH_UPLOAD);
   return load_luma_done (e);
+}
+
+int
+gv_cuda_engine_load_kept (GvBackend *be, int i)
+{
+  GvEngine *e = (GvEngine *) be;
+
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return gv_error_set (GV_EINVAL, "not a device backend");
+  if (i < 0 || i >= e->kept_n)
+    return gv_error_set (GV_EINVAL, "no kept frame %d (%d kept)", i, e->kept_n);
+  return gv_cuda_engine_load_device (be, e->d_kept + (size_t) i * e->kept_w * e->kept_h,
+                                     (size_t) e->kept_w, e->kept_w, e->kept_h);
 }
 
 int

@@ -72,6 +72,10 @@ int gv_cuda_engine_launch_counts (GvBackend *be, long counts[GV_K_COUNT]);
  * does with frame i without any host-to-device transfer (a device-to-device copy of the luma). */
 int gv_cuda_engine_keep_frames (GvBackend *be, GvImage *const *frames, int n);
 int gv_cuda_engine_load_kept (GvBackend *be, int i);
+/* load from an 8-bit luma plane that already lies in this device's memory (e.g. the Y plane of
+ * a frame decoded on the GPU), `pitch` bytes per row; it is copied device to device, so the
+ * caller may reuse it when the call returns. */
+int gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h);
 
 /* Stage timing for benchmarks: when on, the engine waits for the device at each stage boundary
  * (which costs some overlap), issues every launch itself (no recorded sequences) and adds the wall time of each stage to seconds[GV_PH_COUNT]. */

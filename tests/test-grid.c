@@ -400,6 +400,24 @@ test_emulated_recordings (void)
       measure_same (a, b, i % 2 ? &roi : NULL, i);
     }
   g_assert_cmpint (gv_cuda_engine_load_kept (b, 4), ==, GV_EINVAL);
+  /* an external device luma with a row pitch wider than the frame (the emulator's device
+   * memory is host memory): the same results as the upload */
+  {
+    int w = f2[0]->width, h = f2[0]->height, pitch = w + 24;
+    uint8_t *plane = g_malloc0 ((size_t) pitch * h);
+    a->ops->reset (a);
+    b->ops->reset (b);
+    for (int i = 0; i < 3; i++)
+      {
+        for (int y = 0; y < h; y++)
+          memcpy (plane + (size_t) y * pitch, f2[i]->data + (size_t) y * f2[i]->stride, (size_t) w);
+        g_assert_cmpint (a->ops->load (a, f2[i]), ==, GV_OK);
+        g_assert_cmpint (gv_cuda_engine_load_device (b, plane, (size_t) pitch, w, h), ==, GV_OK);
+        measure_same (a, b, NULL, i);
+      }
+    g_assert_cmpint (gv_cuda_engine_load_device (b, plane, (size_t) w - 1, w, h), ==, GV_EINVAL);
+    g_free (plane);
+  }
   g_assert_cmpint (gv_cuda_engine_keep_frames (a, f1, 4), ==, GV_EINVAL); /* not a device */
   GvImage *mixed[2] = { f1[0], f2[0] };
   g_assert_cmpint (gv_cuda_engine_keep_frames (b, mixed, 2), ==, GV_EINVAL);
