@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Loopback HTTP server for tests/test-net.c: serves a video with Range support and injects the
 faults a download meets (404, 500 then 200, redirect loop, endless chunked body, truncated body,
-slow drip, a web page instead of the video); implements the Supabase Storage upload and PostgREST
-PATCH endpoints the worker uses, checking headers and bodies, with faults chosen by the object
-path (fail500once, deny: 400 carrying 403, dup: 400 carrying 409, huge: 413) and a 401 for any
-other key than argv[2]; records every request for GET /log. Binds 127.0.0.1 only; prints its port
-on stdout."""
+slow drip, a stall, a web page instead of the video); implements the Supabase Storage upload and
+PostgREST PATCH endpoints the worker uses, checking headers and bodies, with faults chosen by the
+object path (fail500once, deny: 400 carrying 403, dup: 400 carrying 409, huge: 413, slow: answers
+after 3 s) and a 401 for any other key than argv[2]; records every request for GET /log. Binds
+127.0.0.1 only; prints its port on stdout."""
 import http.server
 import json
 import os
@@ -117,6 +117,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 json.loads(body)
             except ValueError:
                 return self.reply_json(422, {'message': 'not JSON'}, body)
+        if 'slow' in obj:
+            # Longer than the client's timeout in tests/test-net.c; it has gone by then, so the
+            # request is not logged (it would land in a later test's log).
+            time.sleep(3)
+            self.close_connection = True
+            return
         if 'fail500once' in obj and hit('POST ' + obj) == 1:
             return self.reply_json(500, {'message': 'internal'}, body)
         if 'deny' in obj:
@@ -206,6 +212,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     time.sleep(0.2)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+        elif path == '/stall':
+            # One byte, then silence with the connection open: a stall, not a slow drip.
+            self.send_response(200)
+            self.send_header('Content-Type', 'video/mp4')
+            self.send_header('Content-Length', '1000')
+            self.end_headers()
+            try:
+                self.wfile.write(b'x')
+                self.wfile.flush()
+                time.sleep(20)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
         elif path == '/page':
             self.plain(200, b'<html><body>Please sign in</body></html>', 'text/html; charset=utf-8')
         elif path == '/log':

@@ -297,6 +297,217 @@ test_rotated_and_vfr (void)
     }
 }
 
+/* The synthetic scan as YUV4MPEG2 (4:2:0, BT.601 limited range: what ffmpeg -f yuv4mpegpipe
+ * writes): the Y plane as decoded, chroma from the decoded RGB averaged over 2x2. */
+static const char *
+scan_y4m (gsize *size)
+{
+  static char *path;
+  static gsize len;
+
+  if (!path)
+    {
+      g_autofree char *video = g_build_filename (scan_dir (), "scan.mp4", NULL);
+      GString *y4m = g_string_new (NULL);
+      GvFrameSource *src = NULL;
+      const GvFrame *fr;
+      const GvMediaInfo *info;
+      int w, h, rc;
+
+      g_assert_cmpint (gv_frame_source_open (video, NULL, &src), ==, 0);
+      info = gv_frame_source_info (src);
+      w = info->width;
+      h = info->height;
+      g_string_append_printf (y4m, "YUV4MPEG2 W%d H%d F%ld:1000 Ip A1:1 C420jpeg XYSCSS=420JPEG\n",
+                              w, h, lround (info->fps * 1000));
+      while ((rc = gv_frame_source_next (src, &fr)) == 1)
+        {
+          GvKeptFrame *kf = gv_frame_source_keep (src);
+          GvImage *rgb = gv_kept_frame_to_rgb (kf);
+          g_autofree guint8 *u = g_malloc ((gsize) (w / 2) * (h / 2));
+          g_autofree guint8 *v = g_malloc ((gsize) (w / 2) * (h / 2));
+          g_assert_nonnull (rgb);
+          g_string_append (y4m, "FRAME\n");
+          for (int y = 0; y < h; y++)
+            g_string_append_len (y4m, (const char *) gv_image_row_u8 (&fr->luma, y), w);
+          for (int y = 0; y < h / 2; y++)
+            for (int x = 0; x < w / 2; x++)
+              {
+                double r = 0, g = 0, b = 0;
+                for (int k = 0; k < 4; k++)
+                  {
+                    const guint8 *px = gv_image_row_u8 (rgb, 2 * y + k / 2) + 3 * (2 * x + k % 2);
+                    r += px[0] / 4.0;
+                    g += px[1] / 4.0;
+                    b += px[2] / 4.0;
+                  }
+                u[y * (w / 2) + x] = (guint8) CLAMP (lround (128 + (-0.1687 * r - 0.3313 * g + 0.5 * b) * 224 / 255), 16, 240);
+                v[y * (w / 2) + x] = (guint8) CLAMP (lround (128 + (0.5 * r - 0.4187 * g - 0.0813 * b) * 224 / 255), 16, 240);
+              }
+          g_string_append_len (y4m, (const char *) u, (w / 2) * (h / 2));
+          g_string_append_len (y4m, (const char *) v, (w / 2) * (h / 2));
+          gv_image_free (rgb);
+          gv_kept_frame_free (kf);
+        }
+      g_assert_cmpint (rc, ==, 0);
+      gv_frame_source_free (src);
+      path = g_build_filename (tmpdir, "scan.y4m", NULL);
+      len = y4m->len;
+      g_assert_true (g_file_set_contents (path, y4m->str, (gssize) y4m->len, NULL));
+      g_string_free (y4m, TRUE);
+    }
+  if (size)
+    *size = len;
+  return path;
+}
+
+/* cat FILE | gvscan analyze - --out outdir --db db, FILE holding len bytes of data: a real pipe,
+ * never seekable. Returns gvscan's exit status and its stderr. */
+static int
+pipe_gvscan (const char *data, gsize len, const char *outdir, const char *db, char **err)
+{
+  g_autofree char *file = g_build_filename (tmpdir, "stdin.bin", NULL);
+  const char *argv[] = { "/bin/sh", "-c", "cat \"$1\" | \"$2\" analyze - --out \"$3\" --db \"$4\" --quiet",
+                         "sh", file, gvscan, outdir, db, NULL };
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_file_set_contents (file, data, (gssize) len, NULL));
+  if (!g_spawn_sync (tmpdir, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                     err, &status, &error))
+    g_error ("cannot run gvscan: %s", error->message);
+  g_unlink (file);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static char *
+json_member_text (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  g_assert_nonnull (n);
+  return json_to_string (n, FALSE);
+}
+
+/* ffmpeg -i scan.mp4 -f yuv4mpegpipe - | gvscan analyze -: the same frames, metrics, golden
+ * frames (bytes of their PNGs), covers, defects and grade as analysing the same Y4M file; a
+ * stream cut inside a frame is a partial result naming the cause; a foreign or empty stream a
+ * clear error, exit 1 and nothing written. */
+static void
+test_stdin (void)
+{
+  gsize len;
+  const char *y4m = scan_y4m (&len);
+  g_autofree char *fdir = g_build_filename (tmpdir, "out-y4m-file", NULL);
+  g_autofree char *pdir = g_build_filename (tmpdir, "out-y4m-pipe", NULL);
+  g_autofree char *tdir = g_build_filename (tmpdir, "out-y4m-cut", NULL);
+  g_autofree char *gdir = g_build_filename (tmpdir, "out-y4m-garbage", NULL);
+  g_autofree char *db = g_build_filename (tmpdir, "stdin.db", NULL);
+  g_autofree char *fjson = g_build_filename (fdir, "result.json", NULL);
+  g_autofree char *pjson = g_build_filename (pdir, "result.json", NULL);
+  g_autofree char *tjson = g_build_filename (tdir, "result.json", NULL);
+  g_autofree char *gjson = g_build_filename (gdir, "result.json", NULL);
+  g_autofree char *out = NULL, *err = NULL, *data = NULL, *list = NULL, *lerr = NULL;
+  g_autofree char *mp4 = g_build_filename (scan_dir (), "scan.mp4", NULL);
+  g_autoptr (JsonNode) froot = NULL, proot = NULL, troot = NULL;
+  static const char *same[] = { "parameters", "backend", "analysis_resolution", "summary", "flags",
+                                "golden_frames", "frames", "defectPercentage", "damageScore",
+                                "regionScores", "regionDetails", "defects", "grade" };
+  JsonObject *fo, *po, *fv, *pv;
+  JsonArray *golden;
+  gsize frame_bytes;
+  int st;
+
+  g_assert_true (g_file_get_contents (y4m, &data, &len, NULL));
+  st = run_gvscan (&out, &err, "analyze", y4m, "--out", fdir, "--db", db, "--quiet", NULL);
+  g_assert_cmpint (st, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  st = pipe_gvscan (data, len, pdir, db, &err);
+  g_test_message ("stdin: exit %d: %s", st, err);
+  g_assert_cmpint (st, ==, 0);
+  g_clear_pointer (&err, g_free);
+  froot = load_json (fjson);
+  proot = load_json (pjson);
+  fo = json_node_get_object (froot);
+  po = json_node_get_object (proot);
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++)
+    {
+      g_autofree char *a = json_member_text (fo, same[i]);
+      g_autofree char *b = json_member_text (po, same[i]);
+      if (g_strcmp0 (a, b))
+        g_error ("%s differs between the file and standard input", same[i]);
+    }
+  fv = json_object_get_object_member (fo, "video");
+  pv = json_object_get_object_member (po, "video");
+  g_assert_cmpstr (json_object_get_string_member (pv, "path"), ==, "-");
+  g_assert_cmpint (json_object_get_int_member (pv, "file_size"), ==, (gint64) len);
+  g_assert_cmpint (json_object_get_int_member (pv, "frames_decoded"), ==, 90);
+  g_assert_cmpint (json_object_get_int_member (fv, "frames_decoded"), ==, 90);
+  g_assert_false (json_object_get_boolean_member (pv, "partial"));
+  golden = json_object_get_array_member (po, "golden_frames");
+  g_assert_cmpuint (json_array_get_length (golden), >=, 1);
+  for (guint i = 0; i < json_array_get_length (golden); i++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (golden, i), "image");
+      g_autofree char *a = g_build_filename (fdir, name, NULL), *b = g_build_filename (pdir, name, NULL);
+      g_autofree char *da = NULL, *dbb = NULL;
+      gsize la, lb;
+      g_assert_true (g_file_get_contents (a, &da, &la, NULL));
+      g_assert_true (g_file_get_contents (b, &dbb, &lb, NULL));
+      g_assert_true (la == lb && memcmp (da, dbb, la) == 0);
+    }
+
+  /* Cut inside frame 40: the 40 whole frames are analysed, the result says why it is partial. */
+  frame_bytes = 6 + 640 * 360 * 3 / 2;
+  st = pipe_gvscan (data, (gsize) (strchr (data, '\n') - data + 1) + 40 * frame_bytes + 1000, tdir,
+                    db, &err);
+  g_test_message ("cut: exit %d: %s", st, err);
+  g_assert_cmpint (st, ==, 3);
+  g_assert_nonnull (strstr (err, "standard input"));
+  g_assert_nonnull (strstr (err, "the stream ends inside frame 40"));
+  troot = load_json (tjson);
+  fv = json_object_get_object_member (json_node_get_object (troot), "video");
+  g_assert_true (json_object_get_boolean_member (fv, "partial"));
+  g_assert_cmpint (json_object_get_int_member (fv, "frames_decoded"), ==, 40);
+  g_clear_pointer (&err, g_free);
+
+  /* An MP4 piped in by mistake, and an empty stream. */
+  {
+    g_autofree char *m = NULL;
+    gsize ml;
+    g_assert_true (g_file_get_contents (mp4, &m, &ml, NULL));
+    st = pipe_gvscan (m, ml, gdir, db, &err);
+    g_test_message ("mp4: exit %d: %s", st, err);
+    g_assert_cmpint (st, ==, 1);
+    g_assert_nonnull (strstr (err, "standard input: not a YUV4MPEG2 stream"));
+    g_assert_false (g_file_test (gjson, G_FILE_TEST_EXISTS));
+    g_clear_pointer (&err, g_free);
+  }
+  st = pipe_gvscan ("", 0, gdir, db, &err);
+  g_test_message ("empty: exit %d: %s", st, err);
+  g_assert_cmpint (st, ==, 1);
+  g_assert_nonnull (strstr (err, "standard input: no data arrived"));
+  g_assert_false (g_file_test (gjson, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+  /* Garbage after three good frames. */
+  {
+    gsize head = (gsize) (strchr (data, '\n') - data + 1) + 3 * frame_bytes;
+    g_autofree char *bad = g_malloc (head + 5000);
+    memcpy (bad, data, head);
+    memset (bad + head, 'x', 5000);
+    st = pipe_gvscan (bad, head + 5000, gdir, db, &err);
+    g_test_message ("garbage: exit %d: %s", st, err);
+    g_assert_cmpint (st, ==, 3);
+    g_assert_nonnull (strstr (err, "frame 3 does not start with a FRAME line"));
+    g_clear_pointer (&err, g_free);
+  }
+  /* The store holds the stdin runs under the scan id "stdin", with no path to a file. */
+  g_assert_cmpint (run_gvscan (&list, &lerr, "runs", "list", "--db", db, NULL), ==, 0);
+  g_test_message ("%s", list);
+  g_assert_nonnull (strstr (list, " stdin "));
+}
+
 /* A disk that fills during the output: a clear error naming the file, exit 1, no file that
  * looks complete but is not, the run marked failed and the earlier run intact. */
 static void
@@ -377,6 +588,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/analyze/flow", test_flow_command);
   g_test_add_func ("/gv/analyze/rotated-vfr", test_rotated_and_vfr);
   g_test_add_func ("/gv/analyze/full-disk", test_full_disk);
+  g_test_add_func ("/gv/analyze/stdin", test_stdin);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);

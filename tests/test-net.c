@@ -3,6 +3,7 @@
  * 500 then success, redirect loops, an endless chunked body, truncated bodies with and without
  * Range, a slow drip, a web page; Storage refusals (401, 400 carrying 403 or 409, 413) and checks
  * of every header, path and body of the uploads and progress PATCHes. */
+#include <curl/curl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -158,6 +159,45 @@ test_timeout (void)
   expect_error ("/drip", &o, GV_NET_ERROR_TIMEOUT, "timed out");
   /* A total timeout is not retried. */
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 4 * G_USEC_PER_SEC);
+}
+
+/* A server that sends a few bytes and then nothing: a stall (retried), told apart from a slow
+ * drip; a refused connection (retried). */
+static void
+test_stall (void)
+{
+  GvDownloadOptions o;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_autoptr (GError) error = NULL;
+
+  fast_options (&o);
+  o.stall_timeout_s = 1;
+  o.max_attempts = 2;
+  g_assert_false (fetch ("/stall", &o, NULL, &error));
+  g_assert_error (error, GV_NET_ERROR, GV_NET_ERROR_TIMEOUT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "after 2 attempts: "));
+  g_assert_nonnull (strstr (error->message, "the transfer stalled"));
+  /* libcurl averages the speed over a few seconds: a stall is seen within about 5 s, far
+   * before the 20 s total timeout. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 15 * G_USEC_PER_SEC);
+}
+
+static void
+test_refused (void)
+{
+  GvDownloadOptions o;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dest = g_build_filename (tmpdir, "refused.mp4", NULL);
+
+  fast_options (&o);
+  /* Port 1 on loopback: nothing listens there. */
+  g_assert_false (gv_download_file ("http://127.0.0.1:1/v.mp4", dest, &o, NULL, &error));
+  g_assert_error (error, GV_NET_ERROR, GV_NET_ERROR_NETWORK);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "after 3 attempts: http://127.0.0.1:1/v.mp4"));
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -316,6 +356,21 @@ test_upload_faults (void)
     g_setenv ("SUPABASE_KEY", KEY, TRUE);
     upload_fails (wrong, "s/ok.png", GV_NET_ERROR_AUTH, "HTTP 401: Invalid JWT", 1);
   }
+  {
+    /* Storage that answers too late: retried, then a timeout naming the object. */
+    g_autoptr (GError) e2 = NULL;
+    gint64 t0 = g_get_monotonic_time ();
+    gv_supabase_set_retry (sb, 2, 0.05, 1);
+    g_assert_false (gv_supabase_upload (sb, "analysis-images", "s/slow.png", "image/png", png, NULL,
+                                        &e2));
+    g_assert_error (e2, GV_NET_ERROR, GV_NET_ERROR_TIMEOUT);
+    g_test_message ("%s", e2->message);
+    g_assert_nonnull (strstr (e2->message, "after 2 attempts: "));
+    g_assert_nonnull (strstr (e2->message, "/analysis-images/s/slow.png"));
+    g_assert_cmpint (g_get_monotonic_time () - t0, <, 6 * G_USEC_PER_SEC);
+    server_log (&p);
+    g_clear_object (&p);
+  }
   g_unsetenv ("SUPABASE_KEY");
   g_assert_null (gv_supabase_new_from_env (&error));
   g_assert_error (error, GV_NET_ERROR, GV_NET_ERROR_NOT_CONFIGURED);
@@ -471,6 +526,102 @@ test_cli_end_to_end (void)
   g_assert_false (file_contains (db, KEY));
 }
 
+/* Runs of the store by status, from gvscan runs list. */
+static int
+count_runs (const char *db, const char *status, const char *scan)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree char *word = g_strdup_printf (" %s ", status);
+  int n = 0;
+
+  if (!g_file_test (db, G_FILE_TEST_EXISTS))
+    return 0;
+  g_assert_cmpint (gvscan (KEY, &out, &err, "runs", "list", "--db", db, NULL), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  for (char **l = lines; *l; l++)
+    n += strstr (*l, word) && (!scan || strstr (*l, scan));
+  return n;
+}
+
+static gboolean
+dir_is_empty (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)))
+    {
+      g_test_message ("left behind: %s/%s", path, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Download faults through gvscan analyze --video-url: exit 1, the cause in the message and in the
+ * webhook's error object, nothing left in the output directory, no run stored. */
+static void
+test_cli_download_faults (void)
+{
+  static const struct { const char *path, *needle; } faults[] = {
+    { "/missing.mp4?token=secret", "HTTP 404" },
+    { "/loop", "redirect loop" },
+    { "/page", "text/html" },
+  };
+  g_autofree char *hook = url ("/webhook");
+  g_autofree char *db = g_build_filename (tmpdir, "faults.db", NULL);
+  g_autofree char *dir = g_build_filename (tmpdir, "out-faults", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (faults); i++)
+    {
+      g_autofree char *u = url (faults[i].path), *out = NULL, *err = NULL;
+      g_autoptr (JsonParser) p = NULL;
+      JsonObject *e;
+
+      server_log (&p);
+      g_clear_object (&p);
+      g_assert_cmpint (gvscan (KEY, &out, &err, "analyze", "--video-url", u, "--scan-id", "fault",
+                               "--webhook", hook, "--db", db, "-o", dir, "-q", NULL), ==, 1);
+      g_test_message ("%s: %s", faults[i].path, err);
+      g_assert_nonnull (strstr (err, "download failed"));
+      g_assert_nonnull (strstr (err, faults[i].needle));
+      g_assert_null (strstr (err, "secret"));
+      g_assert_true (dir_is_empty (dir));
+      e = json_object_get_object_member (log_entry (server_log (&p), 0), "json");
+      g_assert_nonnull (strstr (json_object_get_string_member (e, "error"), faults[i].needle));
+      g_assert_cmpstr (json_object_get_string_member (e, "type"), ==, "analysis_error");
+    }
+  /* The download fails before the store is opened. */
+  g_assert_false (g_file_test (db, G_FILE_TEST_EXISTS));
+}
+
+/* A progress endpoint that fails and a webhook that is refused never stop or lose the analysis:
+ * warnings, exit 0, the run stored, and the dead endpoint does not hold the end for long. */
+static void
+test_cli_advisory_failures (void)
+{
+  g_autofree char *video_url = url ("/video.mp4"), *hook = url ("/no-such-hook");
+  g_autofree char *db = g_build_filename (tmpdir, "advisory.db", NULL);
+  g_autofree char *dir = g_build_filename (tmpdir, "out-advisory", NULL);
+  g_autofree char *json = g_build_filename (dir, "result.json", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_assert_cmpint (gvscan (KEY, &out, &err, "analyze", "--video-url", video_url, "--scan-id", "adv",
+                           "--progress-job", "failjob", "--webhook", hook, "--db", db, "-o", dir,
+                           "--analysis-size", "240", "-q", NULL), ==, 0);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "progress 5% (init) not recorded"));
+  g_assert_nonnull (strstr (err, "later steps are tried once"));
+  g_assert_nonnull (strstr (err, "webhook not delivered"));
+  g_assert_nonnull (strstr (err, "HTTP 404"));
+  g_assert_true (g_file_test (json, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (count_runs (db, "done", "adv"), ==, 1);
+  /* 3 attempts of the first PATCH (1 s + 2 s of backoff), then one each: well under 60 s. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 60 * G_USEC_PER_SEC);
+}
+
 static void
 test_cli_publish_later (void)
 {
@@ -515,18 +666,39 @@ typedef struct {
   char *response;
 } Post;
 
+static size_t
+on_post_body (char *data, size_t size, size_t nmemb, void *ud)
+{
+  g_string_append_len (ud, data, (gssize) (size * nmemb));
+  return size * nmemb;
+}
+
+/* One POST without retries; the response body whatever the status (the error objects are
+ * checked), or libcurl's message when no answer came (status 0). */
 static gpointer
 post_thread (gpointer data)
 {
   Post *p = data;
-  const char *headers[] = { "Content-Type: application/json", NULL };
-  GvNetRequest req = { "POST", p->url, headers, p->body, strlen (p->body), 120, 1, 0 };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) resp = NULL;
+  CURL *c = curl_easy_init ();
+  struct curl_slist *h = curl_slist_append (NULL, "Content-Type: application/json");
+  GString *body = g_string_new (NULL);
+  CURLcode rc;
 
-  gv_net_request (&req, &p->status, &resp, &error);
-  p->response = error ? g_strdup (error->message)
-                      : g_strndup (g_bytes_get_data (resp, NULL), g_bytes_get_size (resp));
+  curl_easy_setopt (c, CURLOPT_URL, p->url);
+  curl_easy_setopt (c, CURLOPT_POSTFIELDS, p->body);
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt (c, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_post_body);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, body);
+  rc = curl_easy_perform (c);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &p->status);
+  else
+    g_string_assign (body, curl_easy_strerror (rc));
+  p->response = g_string_free (body, FALSE);
+  curl_slist_free_all (h);
+  curl_easy_cleanup (c);
   return NULL;
 }
 
@@ -613,6 +785,163 @@ test_serve (void)
 
   g_subprocess_send_signal (proc, SIGTERM);
   g_subprocess_wait (proc, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
+
+/* gvscan serve in a private TMPDIR (its job directories) with extra arguments; returns its URL. */
+static GSubprocess *
+serve_start (const char *jobs_tmp, GDataInputStream **in, char **u, ...)
+{
+  const char *build = g_getenv ("GV_BUILD_DIR");
+  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *line = NULL;
+  GSubprocess *proc;
+  const char *a;
+  va_list ap;
+
+  g_assert_cmpint (g_mkdir_with_parents (jobs_tmp, 0700), ==, 0);
+  g_ptr_array_add (args, g_build_filename (build, "app", "gvscan", NULL));
+  g_ptr_array_add (args, g_strdup ("serve"));
+  g_ptr_array_add (args, g_strdup ("--listen"));
+  g_ptr_array_add (args, g_strdup ("127.0.0.1:0"));
+  va_start (ap, u);
+  while ((a = va_arg (ap, const char *)))
+    g_ptr_array_add (args, g_strdup (a));
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  g_subprocess_launcher_setenv (l, "TMPDIR", jobs_tmp, TRUE);
+  /* One analysis thread: the cancelled job below is still analysing when the signal comes. */
+  g_subprocess_launcher_setenv (l, "GV_THREADS", "1", TRUE);
+  proc = g_subprocess_launcher_spawnv (l, (const char *const *) args->pdata, &error);
+  g_assert_no_error (error);
+  *in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  line = g_data_input_stream_read_line (*in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://127.0.0.1:"));
+  *u = g_strdup (line + strlen ("listening on "));
+  return proc;
+}
+
+static void
+expect_shutting_down (const Post *p)
+{
+  g_test_message ("%ld %s", p->status, p->response);
+  g_assert_cmpint (p->status, ==, 503);
+  g_assert_nonnull (strstr (p->response, "\"type\":\"shutting_down\""));
+  g_assert_nonnull (strstr (p->response, "\"error\":\"the server is shutting down"));
+}
+
+/* SIGTERM with a job analysing and one queued, no grace: the queued job and the running one are
+ * answered 503 shutting_down, the server exits 0, the cancelled run is marked so in the store,
+ * the earlier runs are intact and no job directory is left. */
+static void
+test_serve_shutdown (void)
+{
+  g_autofree char *db = g_build_filename (tmpdir, "serve-stop.db", NULL);
+  g_autofree char *jobs = g_build_filename (tmpdir, "serve-stop-tmp", NULL);
+  g_autofree char *u = NULL, *video_url = url ("/video.mp4"), *line = NULL;
+  g_autofree char *body_a = NULL, *body_b = NULL, *body_0 = NULL, *r = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  Post a, b;
+  GThread *ta, *tb;
+  gint64 deadline, t0;
+
+  proc = serve_start (jobs, &in, &u, "--max-queue", "1", "--db", db, "--analysis-size", "240",
+                      "--shutdown-grace", "0", NULL);
+  /* An earlier job, completed: it must survive the shutdown. */
+  body_0 = g_strdup_printf ("{\"videoUrl\": \"%s\", \"scanId\": \"stop-0\"}", video_url);
+  g_assert_cmpint (post (u, body_0, &r), ==, 200);
+  g_assert_cmpint (count_runs (db, "done", "stop-0"), ==, 1);
+
+  body_a = g_strdup_printf ("{\"videoUrl\": \"%s\", \"scanId\": \"stop-a\"}", video_url);
+  body_b = g_strdup_printf ("{\"videoUrl\": \"%s\", \"scanId\": \"stop-b\"}", video_url);
+  a = (Post) { u, body_a, 0, NULL };
+  ta = g_thread_new ("post-a", post_thread, &a);
+  /* Wait for job a to be analysing (its run is in the store) before queueing b and signalling. */
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (count_runs (db, "running", "stop-a") == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (a.status, ==, 0);
+      g_usleep (50000);
+    }
+  b = (Post) { u, body_b, 0, NULL };
+  tb = g_thread_new ("post-b", post_thread, &b);
+  g_usleep (300000);
+  t0 = g_get_monotonic_time ();
+  g_subprocess_send_signal (proc, SIGTERM);
+  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", line);
+  g_assert_nonnull (strstr (line, "shutting down (SIGTERM): 1 queued job(s) answered 503, "
+                                  "1 running job(s)"));
+  g_thread_join (tb);
+  expect_shutting_down (&b);
+  g_thread_join (ta);
+  expect_shutting_down (&a);
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_test_message ("SIGTERM to exit, cancelling an analysis: %.2f s",
+                  (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  /* The store: the earlier run done, the cancelled one marked so, b never started. */
+  g_assert_cmpint (count_runs (db, "done", "stop-0"), ==, 1);
+  g_assert_cmpint (count_runs (db, "cancelled", "stop-a"), ==, 1);
+  g_assert_cmpint (count_runs (db, "running", NULL), ==, 0);
+  g_assert_cmpint (count_runs (db, "failed", NULL), ==, 0);
+  g_assert_cmpint (count_runs (db, "stop-b", NULL), ==, 0);
+  g_assert_true (dir_is_empty (jobs));
+  g_free (a.response);
+  g_free (b.response);
+}
+
+/* SIGTERM with a job still downloading and the default grace: new requests get 503
+ * shutting_down while it may finish; a second signal cancels it at once (the download stops,
+ * nothing is left) and the server exits 0. */
+static void
+test_serve_shutdown_grace (void)
+{
+  g_autofree char *db = g_build_filename (tmpdir, "serve-grace.db", NULL);
+  g_autofree char *jobs = g_build_filename (tmpdir, "serve-grace-tmp", NULL);
+  g_autofree char *u = NULL, *drip = url ("/drip"), *line = NULL, *body = NULL, *r = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  Post a;
+  GThread *ta;
+  gint64 t0;
+
+  proc = serve_start (jobs, &in, &u, "--db", db, NULL);
+  body = g_strdup_printf ("{\"videoUrl\": \"%s\", \"scanId\": \"grace-a\"}", drip);
+  a = (Post) { u, body, 0, NULL };
+  ta = g_thread_new ("post-a", post_thread, &a);
+  g_usleep (500000);
+  g_subprocess_send_signal (proc, SIGTERM);
+  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (line, "0 queued job(s) answered 503, 1 running job(s) get 30 s"));
+  /* During the grace period the server answers, but takes nothing new. */
+  g_assert_cmpint (post (u, body, &r), ==, 503);
+  g_assert_nonnull (strstr (r, "\"type\":\"shutting_down\""));
+  g_assert_cmpint (a.status, ==, 0);
+  t0 = g_get_monotonic_time ();
+  g_subprocess_send_signal (proc, SIGINT);
+  g_thread_join (ta);
+  expect_shutting_down (&a);
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_test_message ("second signal to exit: %.2f s", (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpint (count_runs (db, "running", NULL), ==, 0);
+  g_assert_true (dir_is_empty (jobs));
+  g_free (a.response);
 }
 #endif
 
@@ -669,6 +998,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/net/download/too-large", test_too_large);
   g_test_add_func ("/gv/net/download/timeout", test_timeout);
   g_test_add_func ("/gv/net/download/content-type", test_content_type);
+  g_test_add_func ("/gv/net/download/stall", test_stall);
+  g_test_add_func ("/gv/net/download/refused", test_refused);
   g_test_add_func ("/gv/net/download/invalid", test_invalid);
   g_test_add_func ("/gv/net/supabase/upload", test_upload);
   g_test_add_func ("/gv/net/supabase/upload-faults", test_upload_faults);
@@ -679,8 +1010,12 @@ main (int argc, char **argv)
     {
       g_test_add_func ("/gv/net/cli/end-to-end", test_cli_end_to_end);
       g_test_add_func ("/gv/net/cli/publish-later", test_cli_publish_later);
+      g_test_add_func ("/gv/net/cli/download-faults", test_cli_download_faults);
+      g_test_add_func ("/gv/net/cli/advisory-failures", test_cli_advisory_failures);
 #ifdef GV_HAVE_SERVE
       g_test_add_func ("/gv/net/cli/serve", test_serve);
+      g_test_add_func ("/gv/net/cli/serve-shutdown", test_serve_shutdown);
+      g_test_add_func ("/gv/net/cli/serve-shutdown-grace", test_serve_shutdown_grace);
 #endif
     }
 #endif

@@ -183,7 +183,8 @@ run_once (const char *video, const GvParams *p, GvBackend *be, CliProgress *cp,
       if (rc == GV_ECANCELLED)
         fprintf (stderr, "\ngvscan: cancelled; nothing was written\n");
       else
-        fprintf (stderr, "\ngvscan: %s: analysis failed: %s\n", video, gv_error_message ());
+        fprintf (stderr, "\ngvscan: %s: analysis failed: %s\n",
+                 strcmp (video, "-") ? video : "standard input", gv_error_message ());
       gv_frame_source_free (src);
       return rc;
     }
@@ -234,6 +235,7 @@ cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *vide
   g_autoptr (GError) error = NULL;
   GStatBuf st;
   GvRunStart start = { 0 };
+  gboolean is_stdin;
 
   if (!(cr->store = gv_store_open (path, GV_STORE_OPEN_READ_WRITE, &error)))
     {
@@ -241,10 +243,14 @@ cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *vide
                error->message);
       return FALSE;
     }
-  abs = g_canonicalize_filename (video, NULL);
-  /* A video that cannot be read is stored as a failed run below; no checksum then. */
-  sha = gv_sha256_file (video, NULL);
-  if (!scan_id)
+  is_stdin = !strcmp (video, "-");
+  abs = is_stdin ? g_strdup ("-") : g_canonicalize_filename (video, NULL);
+  /* A video that cannot be read is stored as a failed run below; no checksum then (nor for
+   * standard input, which is read once, by the analysis). */
+  sha = is_stdin ? NULL : gv_sha256_file (video, NULL);
+  if (!scan_id && is_stdin)
+    sid = g_strdup ("stdin");
+  else if (!scan_id)
     {
       /* The video's name without its extension. */
       g_autofree char *base = g_path_get_basename (video);
@@ -256,7 +262,7 @@ cli_run_begin (CliRun *cr, const char *db, const char *scan_id, const char *vide
   pj = gv_params_to_json_string (p);
   start.scan_id = scan_id ? scan_id : sid;
   start.video_path = abs;
-  start.video_size = g_stat (video, &st) == 0 ? (gint64) st.st_size : -1;
+  start.video_size = !is_stdin && g_stat (video, &st) == 0 ? (gint64) st.st_size : -1;
   start.video_sha256 = sha;
   start.backend = backend;
   start.parameters = pj;
@@ -461,7 +467,7 @@ gv_cli_analyze (int argc, char **argv)
     COMMON_ENTRIES (co),
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("VIDEO - analyse a scan video");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("VIDEO|- - analyse a scan video");
   g_autoptr (GError) error = NULL;
   GvParams p;
   GvBackendKind kind;
@@ -472,8 +478,14 @@ gv_cli_analyze (int argc, char **argv)
   char why[512] = "";
   int status = 1;
   char **golden_names = NULL, **warped_names = NULL;
+  const char *shown = NULL; /* the video as messages name it */
 
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "VIDEO is a video file; - reads a YUV4MPEG2 stream from standard input in one pass, e.g.\n"
+    "  ffmpeg -i scan.mp4 -f yuv4mpegpipe - | gvscan analyze -\n"
+    "Exit status: 0 written, 1 error, 2 usage, 3 written from a partly readable video,\n"
+    "5 analysed and stored but the upload failed (gvscan publish RUN), 130 interrupted.");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "gvscan analyze: %s\n", error->message);
@@ -501,13 +513,16 @@ gv_cli_analyze (int argc, char **argv)
       if (argc != 1)
         {
           fprintf (stderr, "gvscan analyze: give either VIDEO or --video-url, not both\n");
+          gv_cli_job_free (job);
           RETURN_WITH (co, 2);
         }
+      /* Ctrl-C (or gvscan serve shutting down) cancels the download too. */
+      signal (SIGINT, on_sigint);
       if (!(downloaded = gv_cli_download_video (video_url, out_dir ? out_dir : "gvscan-out", quiet,
-                                                job)))
+                                                job, &gv_interrupted)))
         {
           gv_cli_job_free (job);
-          RETURN_WITH (co, 1);
+          RETURN_WITH (co, gv_interrupted ? 130 : 1);
         }
       /* From here on the downloaded file is the VIDEO argument. */
       url_argv[0] = argv[0];
@@ -518,17 +533,27 @@ gv_cli_analyze (int argc, char **argv)
 #endif
   if (argc != 2)
     {
-      fprintf (stderr, "gvscan analyze: give exactly one VIDEO (see --help)\n");
+      fprintf (stderr, "gvscan analyze: give exactly one VIDEO, or - for a Y4M stream on standard "
+               "input (see --help)\n");
+#if GV_HAVE_NET
+      gv_cli_job_free (job);
+#endif
       RETURN_WITH (co, 2);
     }
   if (!common_params (&co, &p, &kind))
-    RETURN_WITH (co, 2);
+    {
+#if GV_HAVE_NET
+      gv_cli_job_free (job);
+#endif
+      RETURN_WITH (co, 2);
+    }
   if (!out_dir)
     out_dir = g_strdup ("gvscan-out");
   if (!json_path)
     json_path = g_build_filename (out_dir, "result.json", NULL);
   cp.quiet = quiet;
   cp.tty = isatty (2);
+  shown = strcmp (argv[1], "-") ? argv[1] : "standard input";
   signal (SIGINT, on_sigint);
 #if GV_HAVE_STORE
   if (!no_store && !cli_run_begin (&crun, db, scan_id, argv[1], co.backend ? co.backend : "auto", &p))
@@ -625,18 +650,18 @@ gv_cli_analyze (int argc, char **argv)
     if (st->partial)
       {
         fprintf (stderr, "gvscan: warning: %s: partial result, only %" G_GINT64_FORMAT
-                 " frames could be read (%s)\n", argv[1], st->frames_decoded, st->partial_reason);
+                 " frames could be read (%s)\n", shown, st->frames_decoded, st->partial_reason);
         status = 3;
       }
     else if (st->decode_errors > 0)
       fprintf (stderr, "gvscan: warning: %s: %" G_GINT64_FORMAT " decode errors were concealed\n",
-               argv[1], st->decode_errors);
+               shown, st->decode_errors);
   }
   if (!quiet)
     {
       g_autoptr (GPtrArray) flags = gv_result_flags (r, gv_frame_source_stats (src));
       printf ("%s: %d frames (%dx%d), analysis at %dx%d, %d candidates, %d golden frames\n",
-              argv[1], r->n_frames, gv_frame_source_info (src)->width,
+              shown, r->n_frames, gv_frame_source_info (src)->width,
               gv_frame_source_info (src)->height, r->analysis_width, r->analysis_height,
               r->n_candidates, r->n_golden);
       for (int i = 0; i < r->n_golden; i++)

@@ -2,7 +2,9 @@
  * run to Supabase Storage (analyze --upload, gvscan publish RUN). Uploads always start from the
  * run store, so a failed upload loses nothing and publish can retry it later. The network work
  * itself is core/net's; this file maps runs to the worker's paths and turns errors into messages. */
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +38,8 @@ local_name (const char *url)
 /* ---- a worker job: progress PATCHes, upload, webhook ---- */
 struct _GvCliJob {
   GvSupabase *sb;     /* NULL without --progress-job and --upload */
+  GvSupabase *sb_progress; /* the PATCHes' own, used by the pool's thread alone */
+  gboolean progress_failing; /* a PATCH failed after its retries: later ones are tried once */
   char *job_id;       /* --progress-job */
   char *webhook;      /* --webhook */
   char *worker_json;  /* --worker-json */
@@ -56,10 +60,19 @@ send_patch (gpointer data, gpointer ud)
   GvCliJob *job = ud;
   g_autoptr (GError) error = NULL;
 
-  /* Progress is advisory: a failure is reported and the analysis goes on. */
-  if (!gv_supabase_progress (job->sb, job->job_id, p->percentage, p->step, p->message, &error))
-    fprintf (stderr, "gvscan: warning: progress %d%% (%s) not recorded: %s\n", p->percentage,
-             p->step, error->message);
+  /* Progress is advisory: a failure is reported and the analysis goes on. Once the endpoint has
+   * failed after its retries, later steps are tried once, so that a dead endpoint cannot hold the
+   * job's end (which waits for the queued PATCHes) for minutes. */
+  if (!gv_supabase_progress (job->sb_progress, job->job_id, p->percentage, p->step, p->message,
+                             &error))
+    {
+      fprintf (stderr, "gvscan: warning: progress %d%% (%s) not recorded: %s%s\n", p->percentage,
+               p->step, error->message,
+               job->progress_failing ? "" : "; later steps are tried once");
+      if (!job->progress_failing)
+        gv_supabase_set_retry (job->sb_progress, 1, 1.0, 30);
+      job->progress_failing = TRUE;
+    }
   g_free (p->step);
   g_free (p->message);
   g_free (p);
@@ -87,6 +100,8 @@ gv_cli_job_new (const char *progress_job, const char *webhook, const char *worke
     }
   if (progress_job)
     {
+      job->sb_progress = gv_supabase_new_from_env (NULL);
+      gv_supabase_set_retry (job->sb_progress, 3, 1.0, 30);
       job->job_id = g_strdup (progress_job);
       job->pool = g_thread_pool_new (send_patch, job, 1, FALSE, NULL);
     }
@@ -198,6 +213,7 @@ gv_cli_job_free (GvCliJob *job)
   if (job->pool)
     g_thread_pool_free (job->pool, FALSE, TRUE);
   gv_supabase_free (job->sb);
+  gv_supabase_free (job->sb_progress);
   g_free (job->job_id);
   g_free (job->webhook);
   g_free (job->worker_json);
@@ -205,15 +221,45 @@ gv_cli_job_free (GvCliJob *job)
   g_free (job);
 }
 
+/* Ctrl-C arrives as a flag set by a signal handler; a watcher thread turns it into a cancel of
+ * the download (GCancellable cannot be cancelled from the handler itself). */
+typedef struct {
+  volatile sig_atomic_t *interrupted;
+  GCancellable *cancellable;
+  gint done;
+} Watch;
+
+static gpointer
+watch_interrupt (gpointer data)
+{
+  Watch *w = data;
+
+  while (!g_atomic_int_get (&w->done))
+    {
+      if (*w->interrupted)
+        {
+          g_cancellable_cancel (w->cancellable);
+          break;
+        }
+      g_usleep (50000);
+    }
+  return NULL;
+}
+
 char *
-gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job)
+gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job,
+                       volatile sig_atomic_t *interrupted)
 {
   GvDownloadOptions opt;
   GvDownloadResult res = { 0 };
   g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *name = local_name (url);
   g_autofree char *dest = g_build_filename (dir, name, NULL);
   g_autofree char *shown = gv_net_url_for_display (url);
+  Watch w = { interrupted, cancellable, 0 };
+  GThread *watcher = NULL;
+  gboolean ok;
 
   if (g_mkdir_with_parents (dir, 0755) != 0)
     {
@@ -222,10 +268,19 @@ gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJo
     }
   gv_download_options_init_default (&opt);
   opt.progress = !quiet;
-  if (!gv_download_file (url, dest, &opt, &res, &error))
+  opt.cancellable = cancellable;
+  if (interrupted)
+    watcher = g_thread_new ("gv-interrupt", watch_interrupt, &w);
+  ok = gv_download_file (url, dest, &opt, &res, &error);
+  g_atomic_int_set (&w.done, 1);
+  if (watcher)
+    g_thread_join (watcher);
+  if (!ok)
     {
-      g_autofree char *msg = g_strdup_printf ("download failed: %s", error->message);
-      fprintf (stderr, "gvscan analyze: %s\n", msg);
+      gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_autofree char *msg = cancelled ? g_strdup_printf ("download of %s cancelled", shown)
+                                       : g_strdup_printf ("download failed: %s", error->message);
+      fprintf (stderr, "gvscan analyze: %s%s\n", msg, cancelled ? "; nothing was written" : "");
       gv_cli_job_finish (job, NULL, 0, FALSE, msg);
       gv_download_result_clear (&res);
       return NULL;
@@ -392,23 +447,40 @@ gv_cli_publish (int argc, char **argv)
 /* ---- gvscan serve: the worker's HTTP endpoint over libsoup 3 ----
  * Each job runs as a child `gvscan analyze --video-url ... --worker-json FILE`, so a crash or a
  * leak in one analysis cannot take the server down. One job at a time per backend; a bounded
- * queue behind each; 503 when it is full. Everything runs on the main loop: no locks. */
+ * queue behind each; 503 when it is full. Everything runs on the main loop: no locks.
+ *
+ * Shutdown (SIGINT, SIGTERM): new requests get 503 "shutting_down" and queued jobs are answered
+ * so at once; a running job may finish within the grace period (--shutdown-grace, 30 s), after
+ * which (or on a second signal) it is cancelled: SIGINT to the child, which stops within a frame,
+ * writes nothing and marks its run cancelled in the store; a child still alive 10 s later is
+ * killed (its run is then marked failed the next time the store is opened). The server exits 0
+ * once every answer has been sent. Children run in their own process group so that a Ctrl-C on
+ * the terminal reaches the server alone and the grace period holds. */
+#include <glib-unix.h>
 #include <libsoup/soup.h>
+#include <unistd.h>
 
 #define SERVE_BODY_LIMIT (64 * 1024)
+
+#define SERVE_KILL_AFTER_S 10
+
+typedef struct _ServeJob ServeJob;
 
 typedef struct {
   const char *backend;
   gboolean busy;
+  ServeJob *running;
   GQueue pending; /* ServeJob* */
 } Lane;
 
-typedef struct {
+struct _ServeJob {
   SoupServerMessage *msg;
   Lane *lane;
   char *video_url, *scan_id;
   char *dir;
-} ServeJob;
+  GSubprocess *proc;
+  gboolean cancelled; /* SIGINT sent at shutdown */
+};
 
 static struct {
   Lane lanes[2]; /* cpu, cuda */
@@ -418,6 +490,11 @@ static struct {
   gboolean upload;
   const char *default_backend;
   GRand *rand;
+  GMainLoop *loop;
+  gboolean stopping;
+  int grace_s;
+  guint grace_id, kill_id, linger_id;
+  int open_msgs; /* requests whose answer is not yet written */
 } S;
 
 static void
@@ -447,6 +524,48 @@ reply_error (SoupServerMessage *msg, guint status, const char *type, const char 
 
 static void serve_start_next (Lane *lane);
 
+static gboolean
+serve_quit (gpointer data)
+{
+  S.linger_id = 0;
+  g_main_loop_quit (S.loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Quits once stopping, with no job left and every answer written (or after 5 s for a client
+ * that stopped reading). */
+static void
+serve_maybe_quit (void)
+{
+  if (!S.stopping || S.lanes[0].busy || S.lanes[1].busy)
+    return;
+  if (S.open_msgs == 0)
+    {
+      g_clear_handle_id (&S.linger_id, g_source_remove);
+      g_main_loop_quit (S.loop);
+    }
+  else if (!S.linger_id)
+    S.linger_id = g_timeout_add_seconds (5, serve_quit, NULL);
+}
+
+static void
+on_msg_finished (SoupServerMessage *msg, gpointer ud)
+{
+  S.open_msgs--;
+  serve_maybe_quit ();
+}
+
+/* Counts a request until its answer is written (once, whichever handler sees it first). */
+static void
+serve_track (SoupServerMessage *msg)
+{
+  if (g_object_get_data (G_OBJECT (msg), "gv-tracked"))
+    return;
+  g_object_set_data (G_OBJECT (msg), "gv-tracked", GINT_TO_POINTER (1));
+  S.open_msgs++;
+  g_signal_connect (msg, "finished", G_CALLBACK (on_msg_finished), NULL);
+}
+
 static void
 serve_job_free (ServeJob *j)
 {
@@ -462,6 +581,7 @@ serve_job_free (ServeJob *j)
       g_rmdir (j->dir);
     }
   g_clear_object (&j->msg);
+  g_clear_object (&j->proc);
   g_free (j->video_url);
   g_free (j->scan_id);
   g_free (j->dir);
@@ -480,7 +600,11 @@ on_job_done (GObject *source, GAsyncResult *res, gpointer ud)
 
   if (g_subprocess_wait_finish (proc, res, &error) && g_subprocess_get_if_exited (proc))
     rc = g_subprocess_get_exit_status (proc);
-  if (!g_file_get_contents (path, &text, NULL, NULL))
+  if (j->cancelled && rc != 0 && rc != 3 && rc != 5)
+    reply_error (j->msg, 503, "shutting_down",
+                 "the server is shutting down: the analysis was cancelled and nothing was kept; "
+                 "send the request again");
+  else if (!g_file_get_contents (path, &text, NULL, NULL))
     reply_error (j->msg, 500, "analysis_error", "the analysis ended without a result");
   else if (rc == 0 || rc == 3)
     reply_json (j->msg, 200, text);
@@ -492,9 +616,16 @@ on_job_done (GObject *source, GAsyncResult *res, gpointer ud)
     reply_json (j->msg, 500, text);
   soup_server_message_unpause (j->msg);
   j->lane->busy = FALSE;
+  j->lane->running = NULL;
   serve_start_next (j->lane);
   serve_job_free (j);
-  g_object_unref (proc);
+  serve_maybe_quit ();
+}
+
+static void
+own_process_group (gpointer data)
+{
+  setpgid (0, 0);
 }
 
 static void
@@ -506,7 +637,7 @@ serve_start_next (Lane *lane)
   ServeJob *j;
   GSubprocess *proc;
 
-  if (lane->busy || !(j = g_queue_pop_head (&lane->pending)))
+  if (lane->busy || S.stopping || !(j = g_queue_pop_head (&lane->pending)))
     return;
   wj = g_build_filename (j->dir, "worker.json", NULL);
   g_ptr_array_add (argv, S.self);
@@ -535,7 +666,11 @@ serve_start_next (Lane *lane)
       g_ptr_array_add (argv, S.analysis_size);
     }
   g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  {
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_set_child_setup (l, own_process_group, NULL, NULL);
+    proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
+  }
   if (!proc)
     {
       reply_error (j->msg, 500, "server_error", error->message);
@@ -545,7 +680,9 @@ serve_start_next (Lane *lane)
       return;
     }
   lane->busy = TRUE;
+  lane->running = j;
   j->lane = lane;
+  j->proc = proc;
   g_subprocess_wait_async (proc, NULL, on_job_done, j);
 }
 
@@ -577,6 +714,30 @@ member_string (JsonObject *o, const char *name, gboolean *bad)
   return json_node_get_string (n);
 }
 
+/* Runs once the headers are in, before libsoup reads the body: a declared body over the limit,
+ * or one without a declared length, is refused without reading it. */
+static void
+on_request_headers (SoupServer *server, SoupServerMessage *msg, const char *path,
+                    GHashTable *query, gpointer ud)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupEncoding enc = soup_message_headers_get_encoding (h);
+
+  if (enc == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (h) <= SERVE_BODY_LIMIT)
+    return;
+  if (enc == SOUP_ENCODING_NONE)
+    return;
+  serve_track (msg);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  if (enc == SOUP_ENCODING_CONTENT_LENGTH)
+    reply_error (msg, 413, "request_too_large", "the request body is larger than 64 KiB");
+  else
+    reply_error (msg, 411, "length_required",
+                 "send the request body with a Content-Length (at most 64 KiB)");
+}
+
 static void
 on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
             gpointer ud)
@@ -592,6 +753,15 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   ServeJob *j;
   gboolean gpu;
 
+  serve_track (msg);
+  if (S.stopping)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                    "close");
+      reply_error (msg, 503, "shutting_down", "the server is shutting down; send the request to "
+                   "another worker or again later");
+      return;
+    }
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0)
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "POST");
@@ -673,11 +843,90 @@ on_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
   serve_start_next (lane);
 }
 
+static gboolean
+serve_kill (gpointer data)
+{
+  S.kill_id = 0;
+  for (int i = 0; i < 2; i++)
+    if (S.lanes[i].running)
+      {
+        fprintf (stderr, "gvscan serve: job %s did not stop; killing it\n", S.lanes[i].running->scan_id);
+        g_subprocess_force_exit (S.lanes[i].running->proc);
+      }
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels the running jobs: the child stops at its next frame and marks its run cancelled. */
+static void
+serve_cancel_running (void)
+{
+  gboolean any = FALSE;
+
+  g_clear_handle_id (&S.grace_id, g_source_remove);
+  for (int i = 0; i < 2; i++)
+    {
+      ServeJob *j = S.lanes[i].running;
+      if (!j || j->cancelled)
+        continue;
+      fprintf (stderr, "gvscan serve: cancelling job %s\n", j->scan_id);
+      j->cancelled = TRUE;
+      g_subprocess_send_signal (j->proc, SIGINT);
+      any = TRUE;
+    }
+  if (any && !S.kill_id)
+    S.kill_id = g_timeout_add_seconds (SERVE_KILL_AFTER_S, serve_kill, NULL);
+}
+
+static gboolean
+serve_grace_over (gpointer data)
+{
+  S.grace_id = 0;
+  serve_cancel_running ();
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  int sig = GPOINTER_TO_INT (data);
+  int queued = 0, running = 0;
+
+  if (S.stopping)
+    {
+      /* A second signal: no more waiting. */
+      serve_cancel_running ();
+      return G_SOURCE_CONTINUE;
+    }
+  S.stopping = TRUE;
+  for (int i = 0; i < 2; i++)
+    {
+      ServeJob *j;
+      while ((j = g_queue_pop_head (&S.lanes[i].pending)))
+        {
+          reply_error (j->msg, 503, "shutting_down",
+                       "the server is shutting down; the job was not started: send it again");
+          soup_server_message_unpause (j->msg);
+          serve_job_free (j);
+          queued++;
+        }
+      running += S.lanes[i].running != NULL;
+    }
+  printf ("shutting down (%s): %d queued job(s) answered 503, %d running job(s) get %d s to "
+          "finish\n", sig == SIGINT ? "SIGINT" : "SIGTERM", queued, running, S.grace_s);
+  fflush (stdout);
+  if (running && S.grace_s == 0)
+    serve_cancel_running ();
+  else if (running)
+    S.grace_id = g_timeout_add_seconds ((guint) S.grace_s, serve_grace_over, NULL);
+  serve_maybe_quit ();
+  return G_SOURCE_CONTINUE;
+}
+
 int
 gv_cli_serve (int argc, char **argv)
 {
   g_autofree char *listen = NULL, *db = NULL;
-  int max_queue = 4, analysis_size = -1;
+  int max_queue = 4, analysis_size = -1, grace = 30;
   double gpu_share = 0;
   GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address and port (default 127.0.0.1:8080; port 0 picks one)", "HOST:PORT" },
@@ -685,13 +934,15 @@ gv_cli_serve (int argc, char **argv)
     { "max-queue", 0, 0, G_OPTION_ARG_INT, &max_queue, "Jobs waiting per backend before 503 (default 4)", "N" },
     { "analysis-size", 's', 0, G_OPTION_ARG_INT, &analysis_size, "Passed to every analysis", "PX" },
     { "gpu-share", 0, 0, G_OPTION_ARG_DOUBLE, &gpu_share, "Share of standard requests sent to the GPU (canary, 0..1)", "F" },
+    { "shutdown-grace", 0, 0, G_OPTION_ARG_INT, &grace,
+      "On SIGINT/SIGTERM, seconds a running job may take to finish before it is cancelled (default 30)", "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- the production worker's HTTP endpoint");
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupServer) server = NULL;
-  g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GInetSocketAddress) addr = NULL;
+  guint sig_int, sig_term;
   GSList *uris;
   const char *colon;
   guint64 port;
@@ -709,9 +960,10 @@ gv_cli_serve (int argc, char **argv)
   if (!listen)
     listen = g_strdup ("127.0.0.1:8080");
   if (!(colon = strrchr (listen, ':')) || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL)
-      || max_queue < 0 || gpu_share < 0 || gpu_share > 1)
+      || max_queue < 0 || gpu_share < 0 || gpu_share > 1 || grace < 0 || grace > 3600)
     {
-      fprintf (stderr, "gvscan serve: --listen HOST:PORT, --max-queue >= 0, --gpu-share 0..1\n");
+      fprintf (stderr, "gvscan serve: --listen HOST:PORT, --max-queue >= 0, --gpu-share 0..1, "
+               "--shutdown-grace 0..3600\n");
       return 2;
     }
   {
@@ -738,8 +990,10 @@ gv_cli_serve (int argc, char **argv)
   S.default_backend = g_getenv ("GV_BACKEND");
   S.upload = g_getenv ("SUPABASE_URL") && g_getenv ("SUPABASE_KEY");
   S.rand = g_rand_new ();
+  S.grace_s = grace;
 
   server = soup_server_new ("server-header", "gvscan", NULL);
+  soup_server_add_early_handler (server, NULL, on_request_headers, NULL, NULL);
   soup_server_add_handler (server, NULL, on_request, NULL, NULL);
   if (!soup_server_listen (server, G_SOCKET_ADDRESS (addr), 0, &error))
     {
@@ -754,8 +1008,23 @@ gv_cli_serve (int argc, char **argv)
     }
   fflush (stdout);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  loop = g_main_loop_new (NULL, FALSE);
-  g_main_loop_run (loop);
+  S.loop = g_main_loop_new (NULL, FALSE);
+  sig_int = g_unix_signal_add (SIGINT, on_stop_signal, GINT_TO_POINTER (SIGINT));
+  sig_term = g_unix_signal_add (SIGTERM, on_stop_signal, GINT_TO_POINTER (SIGTERM));
+  g_main_loop_run (S.loop);
+  soup_server_disconnect (server);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+  g_clear_handle_id (&S.grace_id, g_source_remove);
+  g_clear_handle_id (&S.kill_id, g_source_remove);
+  g_clear_handle_id (&S.linger_id, g_source_remove);
+  g_clear_pointer (&S.loop, g_main_loop_unref);
+  g_clear_pointer (&S.rand, g_rand_free);
+  g_clear_pointer (&S.self, g_free);
+  g_clear_pointer (&S.db, g_free);
+  g_clear_pointer (&S.analysis_size, g_free);
+  printf ("stopped\n");
+  fflush (stdout);
   return 0;
 }
 #endif

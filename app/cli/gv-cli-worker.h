@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <signal.h>
 
 #include "gv-store.h"
 
@@ -15,5 +16,8 @@ gboolean gv_cli_job_upload (GvCliJob *job, GvStore *store, gint64 run_id, gboole
 void gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
                         const char *error_message);
 void gv_cli_job_free (GvCliJob *job);
-char *gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job);
+/* Downloads into dir; NULL after printing why (the webhook gets the error). *interrupted (may be
+ * NULL), set by a SIGINT handler, cancels the download within 0.1 s, leaving nothing behind. */
+char *gv_cli_download_video (const char *url, const char *dir, gboolean quiet, GvCliJob *job,
+                             volatile sig_atomic_t *interrupted);
 char *gv_cli_publish_run (GvStore *store, gint64 run_id, gboolean quiet, GError **error);

@@ -32,6 +32,8 @@ usage (FILE *f)
            "Usage: gvscan COMMAND [OPTIONS]\n\n"
            "Commands:\n"
            "  analyze VIDEO   find golden frames, cover corners and warped covers; write result.json\n"
+           "  analyze -       the same from a YUV4MPEG2 stream on standard input, e.g.\n"
+           "                  ffmpeg -i scan.mp4 -f yuv4mpegpipe - | gvscan analyze -\n"
            "  flow VIDEO      optical flow from frame N-1 to N (.flo and colour-wheel PNG)\n"
            "  bench VIDEO     time every stage over repeated runs\n"
            "  synth           render a synthetic scan with ground truth\n"
@@ -44,8 +46,13 @@ usage (FILE *f)
 #if GV_HAVE_NET
            "  publish RUN     upload a stored run to Supabase Storage (worker paths)\n"
 #endif
+#if GV_HAVE_NET
+           "  analyze --video-url URL --scan-id ID [--upload] [--progress-job ID] [--webhook URL]\n"
+           "                  worker mode: download, analyse, upload to Supabase (docs/worker.md)\n"
+#endif
 #if GV_HAVE_SOUP
-           "  serve           the production worker's HTTP endpoint (POST videoUrl, scanId)\n"
+           "  serve           the production worker's HTTP endpoint (POST videoUrl, scanId);\n"
+           "                  SIGINT/SIGTERM stop it cleanly (--shutdown-grace S)\n"
 #endif
            "  version         print the version\n\n"
            "Run 'gvscan COMMAND --help' for the options of a command.\n");

@@ -7,7 +7,10 @@
  * applied to the luma (and to kept frames' RGB) because libavcodec hands out coded pictures;
  * 8-bit YUV luma is a view on the decoder's Y plane, other formats go through swscale.
  * Mid-stream damage is counted (GvDecodeStats.decode_errors) and a stream that ends early
- * (truncated or unreadable data) is marked partial with a reason: never a silent success. */
+ * (truncated or unreadable data) is marked partial with a reason: never a silent success.
+ * The path "-" reads a YUV4MPEG2 stream from standard input in one pass (a pipe never seeks):
+ * the yuv4mpegpipe demuxer over our own read callback, so that an empty or foreign stream is
+ * told apart in the message and a frame cut short at the end is seen (the demuxer drops it). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* realpath, O_CLOEXEC, S_ISSOCK, mkfifo with plain -std=c17 */
 #endif
@@ -71,6 +74,12 @@ struct GvFrameSource {
   atomic_int logged_errors;   /* error lines the decoder logged (see gv_log_hook) */
   int seen_logged_errors;
   int registered;
+
+  AVIOContext *stdin_pb;      /* standard input ("-"), ours to free */
+  int64_t stdin_bytes;
+  uint8_t stdin_head[128];      /* the first bytes, for messages */
+  int stdin_head_n;
+  int64_t y4m_data_offset;    /* YUV4MPEG2: where the first FRAME starts (0: not Y4M) */
 
   int64_t first_ts;
   int64_t last_ts;
@@ -352,6 +361,88 @@ gv_is_8bit_y_plane (enum AVPixelFormat f)
          d->comp[0].shift == 0 && d->comp[0].offset == 0;
 }
 
+/* ---- standard input ------------------------------------------------------------------ */
+
+#define GV_STDIN_BUFFER (1 << 16)
+
+static int
+gv_stdin_read (void *opaque, uint8_t *buf, int size)
+{
+  GvFrameSource *src = opaque;
+  ssize_t r;
+
+  do
+    r = read (STDIN_FILENO, buf, (size_t) size);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return AVERROR (errno);
+  if (r == 0)
+    return AVERROR_EOF;
+  if (src->stdin_head_n < (int) sizeof src->stdin_head)
+    {
+      int n = (int) sizeof src->stdin_head - src->stdin_head_n;
+      n = n < r ? n : (int) r;
+      memcpy (src->stdin_head + src->stdin_head_n, buf, (size_t) n);
+      src->stdin_head_n += n;
+    }
+  src->stdin_bytes += r;
+  return (int) r;
+}
+
+/* Opens standard input as a YUV4MPEG2 stream. */
+static int
+gv_open_stdin (GvFrameSource *src, const char *name)
+{
+  const AVInputFormat *y4m = av_find_input_format ("yuv4mpegpipe");
+  uint8_t *buf;
+  char reason[128];
+  int ret, i;
+
+  if (isatty (STDIN_FILENO))
+    return gv_error_set (GV_EIO, "%s is a terminal: pipe a YUV4MPEG2 stream into it, e.g. "
+                         "ffmpeg -i scan.mp4 -f yuv4mpegpipe - | gvscan analyze -", name);
+  if (!y4m)
+    return gv_error_set (GV_EUNSUPPORTED, "%s: this FFmpeg build has no YUV4MPEG2 demuxer", name);
+  if (!(src->fmt = avformat_alloc_context ()) || !(buf = av_malloc (GV_STDIN_BUFFER)))
+    return gv_error_set (GV_ENOMEM, "%s: out of memory", name);
+  src->stdin_pb = avio_alloc_context (buf, GV_STDIN_BUFFER, 0, src, gv_stdin_read, NULL, NULL);
+  if (!src->stdin_pb)
+    {
+      av_free (buf);
+      return gv_error_set (GV_ENOMEM, "%s: out of memory", name);
+    }
+  src->fmt->pb = src->stdin_pb;
+  src->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+  ret = avformat_open_input (&src->fmt, "pipe:", y4m, NULL);
+  if (ret >= 0)
+    return 0;
+  gv_av_reason (ret, reason, sizeof reason);
+  if (src->stdin_bytes == 0)
+    return gv_error_set (GV_EFORMAT, "%s: no data arrived (an empty stream; did the command "
+                         "before the | fail?)", name);
+  if (src->stdin_head_n < 10 || memcmp (src->stdin_head, "YUV4MPEG2 ", 10) != 0)
+    return gv_error_set (GV_EFORMAT, "%s: not a YUV4MPEG2 stream (it does not start with "
+                         "\"YUV4MPEG2 \"); convert the video first: ffmpeg -i VIDEO -f "
+                         "yuv4mpegpipe - | gvscan analyze -", name);
+  if (ret == AVERROR (ENOMEM))
+    return gv_error_set (GV_ENOMEM, "%s: out of memory while opening", name);
+  {
+    /* The header line as sent (printable ASCII only) tells what the demuxer refused. */
+    char line[100];
+    int n = 0;
+    for (i = 0; i < src->stdin_head_n && n < (int) sizeof line - 1; i++)
+      {
+        uint8_t c = src->stdin_head[i];
+        if (c == '\n')
+          break;
+        line[n++] = c >= 0x20 && c < 0x7f ? (char) c : '?';
+      }
+    line[n] = 0;
+    return gv_error_set (GV_EFORMAT, "%s: the YUV4MPEG2 header \"%s\" is invalid or unsupported "
+                         "(%s)", name, line, reason);
+  }
+}
+
 /* ---- open ---------------------------------------------------------------------------- */
 
 static int gv_decode_next (GvFrameSource *src);
@@ -368,7 +459,7 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
   const AVCodec *codec = NULL;
   const char *still;
   char reason[128];
-  int ret, i, idx = -1, has_audio = 0, has_cover = 0;
+  int ret, i, idx = -1, has_audio = 0, has_cover = 0, is_stdin = 0;
   size_t url_len;
 
   if (out)
@@ -376,15 +467,28 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
   if (!path || !*path || !out)
     return gv_error_set (GV_EINVAL, "gv_frame_source_open: no file name given");
 
-  ret = gv_check_path (path, &sb);
-  if (ret < 0)
-    return ret;
-  abspath = realpath (path, NULL);
-  if (!abspath)
-    return gv_error_set (GV_EIO, "%s: cannot resolve the path (%s)", path, strerror (errno));
-  ret = gv_sniff (path, abspath, head, &head_n);
-  if (ret < 0)
-    goto out;
+  if (strcmp (path, "-") == 0)
+    {
+      /* Nothing to check or sniff before FFmpeg: the stream is read once, by the demuxer. */
+      is_stdin = 1;
+      path = "standard input";
+      memset (&sb, 0, sizeof sb);
+      head_n = 0;
+      if (!(abspath = strdup ("-")))
+        return gv_error_set (GV_ENOMEM, "%s: out of memory", path);
+    }
+  else
+    {
+      ret = gv_check_path (path, &sb);
+      if (ret < 0)
+        return ret;
+      abspath = realpath (path, NULL);
+      if (!abspath)
+        return gv_error_set (GV_EIO, "%s: cannot resolve the path (%s)", path, strerror (errno));
+      ret = gv_sniff (path, abspath, head, &head_n);
+      if (ret < 0)
+        goto out;
+    }
   head[head_n] = 0;
 
   src = calloc (1, sizeof *src);
@@ -444,6 +548,12 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
       goto out;
     }
 
+  if (is_stdin)
+    {
+      if ((ret = gv_open_stdin (src, path)) < 0)
+        goto out;
+      goto opened;
+    }
   /* "file:" + absolute path: names such as "concat:x.mp4" stay plain file names. */
   url_len = strlen (src->info.path) + 6;
   url = malloc (url_len);
@@ -474,6 +584,11 @@ gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSour
         ret = gv_error_set (GV_EFORMAT, "%s: cannot be opened as a video (%s)", path, reason);
       goto out;
     }
+
+opened:
+  /* The demuxer has read the header line and nothing more: frames start here. */
+  if (strcmp (src->fmt->iformat->name, "yuv4mpegpipe") == 0 && src->fmt->pb)
+    src->y4m_data_offset = avio_tell (src->fmt->pb);
 
   /* Declared sizes are checked before anything is decoded (and so allocated). */
   for (i = 0; i < (int) src->fmt->nb_streams; i++)
@@ -886,6 +1001,22 @@ gv_finish (GvFrameSource *src)
       src->seen_logged_errors = logged;
     }
 
+  if (src->stdin_pb)
+    src->info.file_size = src->stdin_bytes;
+  if (!src->read_error && src->y4m_data_offset > 0)
+    {
+      /* The demuxer drops a frame cut short at the end without a word: every FRAME is a
+       * 6-byte "FRAME\n" line and the picture, so bytes past the last whole one mean one. */
+      const AVCodecParameters *par = src->st->codecpar;
+      int64_t frame = av_image_get_buffer_size ((enum AVPixelFormat) par->format, par->width,
+                                                par->height, 1);
+      int64_t whole = src->y4m_data_offset + src->packets_read * (frame + 6);
+      int64_t got = avio_tell (src->fmt->pb);
+      if (frame > 0 && got > whole && got - whole < frame + 6)
+        gv_mark_partial (src, "the stream ends inside frame %lld (%lld of its %lld bytes "
+                         "arrived; truncated stream?)", (long long) src->packets_read,
+                         (long long) (got - whole), (long long) (frame + 6));
+    }
   if (src->read_error)
     gv_mark_partial (src, "reading stopped after %lld frames: %s", (long long) n,
                      src->read_error_text);
@@ -1026,7 +1157,15 @@ gv_decode_next (GvFrameSource *src)
       ret = av_read_frame (src->fmt, src->pkt);
       if (ret < 0)
         {
-          if (ret != AVERROR_EOF && !(src->fmt->pb && avio_feof (src->fmt->pb) && ret == AVERROR_INVALIDDATA))
+          if (ret == AVERROR_INVALIDDATA && src->y4m_data_offset > 0
+              && !(src->fmt->pb && avio_feof (src->fmt->pb)))
+            {
+              src->read_error = 1;
+              snprintf (src->read_error_text, sizeof src->read_error_text,
+                        "frame %lld does not start with a FRAME line (damaged or foreign data "
+                        "in the YUV4MPEG2 stream)", (long long) src->packets_read);
+            }
+          else if (ret != AVERROR_EOF && !(src->fmt->pb && avio_feof (src->fmt->pb) && ret == AVERROR_INVALIDDATA))
             {
               src->read_error = 1;
               gv_av_reason (ret, reason, sizeof reason);
@@ -1260,6 +1399,11 @@ gv_frame_source_free (GvFrameSource *src)
   if (src->registered)
     gv_register (src, 0);
   avformat_close_input (&src->fmt);
+  if (src->stdin_pb)
+    {
+      av_freep (&src->stdin_pb->buffer);
+      avio_context_free (&src->stdin_pb);
+    }
   sws_freeContext (src->sws);
   av_freep (&src->gray);
   av_freep (&src->rot);

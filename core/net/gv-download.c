@@ -24,6 +24,9 @@ gv_download_options_init_default (GvDownloadOptions *o)
   o->max_attempts = 4;
   o->backoff_s = 1.0;
   o->progress = FALSE;
+  o->progress_func = NULL;
+  o->progress_data = NULL;
+  o->cancellable = NULL;
 }
 
 void
@@ -62,6 +65,7 @@ typedef struct {
   gboolean too_large, bad_type, io_error;
   char *content_type;
   gboolean progress;
+  const GvDownloadOptions *opt;
   double last_print;
   gint64 resume_from; /* offset asked for with Range in this attempt */
 } Transfer;
@@ -149,6 +153,12 @@ on_progress (void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
   Transfer *t = ud;
   double now;
 
+  /* A non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+  if (g_cancellable_is_cancelled (t->opt->cancellable))
+    return 1;
+  if (t->opt->progress_func && t->mode == BODY_FILE)
+    t->opt->progress_func (t->resume_from + dlnow, dltotal > 0 ? t->resume_from + dltotal : -1,
+                           t->opt->progress_data);
   if (!t->progress || t->mode != BODY_FILE)
     return 0;
   now = g_get_monotonic_time () / 1e6;
@@ -226,6 +236,7 @@ gv_download_file (const char *url, const char *dest, const GvDownloadOptions *op
   t.err_body = g_string_new (NULL);
   t.max_bytes = opt->max_bytes;
   t.progress = opt->progress;
+  t.opt = opt;
   if (!t.curl)
     {
       g_set_error (error, GV_NET_ERROR, GV_NET_ERROR_NETWORK, "libcurl could not start");
@@ -272,6 +283,8 @@ gv_download_file (const char *url, const char *dest, const GvDownloadOptions *op
       curl_easy_getinfo (t.curl, CURLINFO_RESPONSE_CODE, &code);
       curl_easy_getinfo (t.curl, CURLINFO_TOTAL_TIME, &elapsed);
       g_clear_error (error);
+      if (g_cancellable_set_error_if_cancelled (opt->cancellable, error))
+        goto out;
       if (res)
         {
           res->http_status = code;
@@ -345,7 +358,15 @@ gv_download_file (const char *url, const char *dest, const GvDownloadOptions *op
         }
       if (opt->progress)
         fprintf (stderr, "download: %s; retrying in %.1f s\n", (*error)->message, delay);
-      g_usleep ((gulong) (delay * G_USEC_PER_SEC));
+      for (double waited = 0; waited < delay && !g_cancellable_is_cancelled (opt->cancellable);
+           waited += 0.05)
+        g_usleep (50000);
+      if (g_cancellable_is_cancelled (opt->cancellable))
+        {
+          g_clear_error (error);
+          g_cancellable_set_error_if_cancelled (opt->cancellable, error);
+          goto out;
+        }
       delay *= 2;
     }
 

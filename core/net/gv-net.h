@@ -4,7 +4,7 @@
  * gv-webhook.c (webhooks). */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -33,6 +33,13 @@ typedef struct {
   int max_attempts;       /* 4 (retries on 5xx, 408, 429, dropped connections, stalls) */
   double backoff_s;       /* first retry delay, doubled each time: 1.0 */
   gboolean progress;      /* progress lines on stderr */
+  /* The app's download (Open URL): called in the downloading thread as the body arrives with the
+   * bytes so far and the total (-1 when unknown); NULL by default. */
+  void (*progress_func) (gint64 done, gint64 total, gpointer user_data);
+  gpointer progress_data;
+  /* NULL by default; once cancelled the transfer (or the wait before a retry) stops within about
+   * a second and the call fails with G_IO_ERROR_CANCELLED, leaving nothing behind. */
+  GCancellable *cancellable;
 } GvDownloadOptions;
 
 void gv_download_options_init_default (GvDownloadOptions *o);
