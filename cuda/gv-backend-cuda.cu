@@ -182,6 +182,15 @@ cu_copy_d2d (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t s
   return cu_copy (ex, dst, dpitch, src, spitch, width, rows, cudaMemcpyDeviceToDevice);
 }
 
+/* Frames decoded by FFmpeg's NVDEC path are copied into its pool on the legacy default stream
+ * (the primary context's), which a non-blocking stream does not wait for. */
+static int
+cu_wait_external (GvCudaExec *ex)
+{
+  GV_CUDA_CHECK (cudaStreamSynchronize (cudaStreamLegacy));
+  return GV_OK;
+}
+
 /* Recordings: stream capture into a graph, instantiated once and replayed per frame. */
 static int
 cu_record_begin (GvCudaExec *ex)
@@ -421,5 +430,6 @@ gv_backend_cuda_new (const GvParams *params, GvBackend **out)
   c->base.record_end = cu_record_end;
   c->base.replay = cu_replay;
   c->base.forget = cu_forget;
+  c->base.wait_external = cu_wait_external;
   return gv_cuda_engine_new (&c->base, params, "cuda", desc, out);
 }

@@ -822,10 +822,11 @@ eng_free (GvBackend *be)
 
 static const GvBackendOps engine_ops_cuda = {
   "cuda", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset, eng_free,
+  gv_cuda_engine_load_device,
 };
 static const GvBackendOps engine_ops_emulated = {
   "cuda-emulated", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset,
-  eng_free,
+  eng_free, NULL, /* the emulator's "device memory" is host memory: frames come through load */
 };
 
 int
@@ -889,14 +890,12 @@ gv_cuda_engine_keep_frames (GvBackend *be, GvImage *const *frames, int n)
   return GV_OK;
 }
 
-int
-gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h)
+/* load from device memory: external memory (a decoder's) waits for the work queued on it */
+static int
+engine_load_from (GvEngine *e, const void *d_luma, size_t pitch, int w, int h, int external)
 {
-  GvEngine *e = (GvEngine *) be;
   int rc;
 
-  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
-    return gv_error_set (GV_EINVAL, "not a device backend");
   if (!d_luma || w < 1 || h < 1 || pitch < (size_t) w)
     return gv_error_set (GV_EINVAL, "no device luma of %dx%d (pitch %zu)", w, h, pitch);
   if (w != e->fw || h != e->fh)
@@ -906,11 +905,21 @@ gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int
         return rc;
       }
   phase_mark (e);
+  if (external && e->ex->wait_external && (rc = e->ex->wait_external (e->ex)))
+    return rc;
   if ((rc = e->ex->copy (e->ex, e->d_luma, (size_t) e->fw, d_luma, pitch, (size_t) w,
                          (size_t) h)))
     return rc;
   phase_end (e, GV_PH_UPLOAD);
   return load_luma_done (e);
+}
+
+int
+gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h)
+{
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return gv_error_set (GV_EINVAL, "not a device backend");
+  return engine_load_from ((GvEngine *) be, d_luma, pitch, w, h, 1);
 }
 
 int
@@ -922,8 +931,8 @@ gv_cuda_engine_load_kept (GvBackend *be, int i)
     return gv_error_set (GV_EINVAL, "not a device backend");
   if (i < 0 || i >= e->kept_n)
     return gv_error_set (GV_EINVAL, "no kept frame %d (%d kept)", i, e->kept_n);
-  return gv_cuda_engine_load_device (be, e->d_kept + (size_t) i * e->kept_w * e->kept_h,
-                                     (size_t) e->kept_w, e->kept_w, e->kept_h);
+  return engine_load_from (e, e->d_kept + (size_t) i * e->kept_w * e->kept_h, (size_t) e->kept_w,
+                           e->kept_w, e->kept_h, 0);
 }
 
 int

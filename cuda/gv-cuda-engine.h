@@ -43,6 +43,9 @@ struct GvCudaExec {
   int (*record_end) (GvCudaExec *e, int slot);
   int (*replay) (GvCudaExec *e, int slot);
   void (*forget) (GvCudaExec *e);
+  /* Optional: waits for work that other code (a decoder's copies on the default stream) queued
+   * on the device, before the engine reads memory it did not write itself. */
+  int (*wait_external) (GvCudaExec *e);
 };
 
 #define GV_CUDA_REC_SLOTS 4

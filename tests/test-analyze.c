@@ -213,6 +213,36 @@ test_bad_usage (void)
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_gvscan (&out, &err, "frobnicate", NULL), ==, 2);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_gvscan (&out, &err, "analyze", "x.mp4", "--decode", "tpu", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--decode"));
+}
+
+/* --decode gpu where GPU decoding is not possible (no CUDA device, as in CI) stops with the
+ * reason and writes nothing; --decode auto on the CPU backend decodes on the CPU silently. */
+static void
+test_decode_where (void)
+{
+  g_autofree char *out = NULL, *err = NULL, *dir = g_build_filename (tmpdir, "dec", NULL);
+  g_autofree char *json = g_build_filename (dir, "result.json", NULL);
+  g_autofree char *scan = g_build_filename (scan_dir (), "scan.mp4", NULL);
+  int rc = run_gvscan (&out, &err, "analyze", scan, "--decode", "gpu", "--out", dir, NULL);
+
+  if (rc == 0)
+    {
+      g_test_skip ("GPU decoding works on this machine; the refusal is not testable here");
+      return;
+    }
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "GPU decoding was asked for but is off"));
+  g_assert_false (g_file_test (json, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_gvscan (&out, &err, "analyze", scan, "--backend", "cpu", "--decode", "auto",
+                               "--out", dir, NULL), ==, 0);
+  g_assert_null (strstr (err, "decoding:"));
+  g_assert_true (g_file_test (json, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -589,6 +619,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/analyze/rotated-vfr", test_rotated_and_vfr);
   g_test_add_func ("/gv/analyze/full-disk", test_full_disk);
   g_test_add_func ("/gv/analyze/stdin", test_stdin);
+  g_test_add_func ("/gv/analyze/decode-where", test_decode_where);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);

@@ -260,7 +260,7 @@ mf_release (void *ud, void *kept)
 static GvResult *
 run_on (GvBackend *be, const GvParams *p, MemFeed *m)
 {
-  GvFrameFeed feed = { m, m->n, mf_next, mf_keep, mf_to_rgb, mf_release };
+  GvFrameFeed feed = { m, m->n, mf_next, mf_keep, mf_to_rgb, mf_release, NULL, NULL };
   GvResult *r = NULL;
   m->next = 0;
   if (gv_pipeline_run (be, p, &feed, NULL, &r) != GV_OK)

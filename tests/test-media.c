@@ -132,7 +132,7 @@ decoded_clear (Decoded *d)
 static int
 decode_all (const char *path, int threads, Decoded *d)
 {
-  GvSourceOptions opts = { threads, 0 };
+  GvSourceOptions opts = { threads, 0, GV_HW_DECODE_OFF };
   GvFrameSource *src = NULL;
   const GvFrame *f;
   int rc;
@@ -237,6 +237,76 @@ test_mp4_basic (void)
         g_assert_cmpfloat_with_epsilon (g_array_index (d.pts, double, i), i / 30.0, 1e-6);
       decoded_clear (&d);
     }
+}
+
+/* GPU decoding (FFmpeg's CUDA hwaccel). Without a CUDA device (CI, this VM) auto falls back to
+ * the CPU and says why, and require fails with that reason; with one, the Y plane stays on the
+ * device and its host copy equals the CPU decoder's (H.264 decoding is exact). */
+static void
+test_hw_decode (void)
+{
+  g_autofree char *p = NULL;
+  GvFrameSource *cpu = NULL, *hw = NULL;
+  const GvFrame *fa, *fb;
+  GvSourceOptions oc = { 0, 0, GV_HW_DECODE_OFF }, oa = { 0, 0, GV_HW_DECODE_AUTO };
+  GvSourceOptions orq = { 0, 0, GV_HW_DECODE_REQUIRE };
+  int n = 0, on_gpu;
+
+  if (!need_ffmpeg ())
+    return;
+  p = make_fixture ("hw.mp4", "-f lavfi -i testsrc2=size=320x240:rate=30 -frames:v 8 "
+                    "-c:v libx264 -pix_fmt yuv420p");
+  g_assert_nonnull (p);
+  g_assert_cmpint (gv_frame_source_open (p, &oc, &cpu), ==, GV_OK);
+  g_assert_cmpstr (gv_frame_source_info (cpu)->hw_decode, ==, "off: not asked for");
+  g_assert_cmpint (gv_frame_source_open (p, &oa, &hw), ==, GV_OK);
+  const char *how = gv_frame_source_info (hw)->hw_decode;
+  on_gpu = g_str_has_prefix (how, "cuda");
+  if (!on_gpu)
+    {
+      g_test_message ("GPU decoding not available here: %s", how);
+      g_assert_true (g_str_has_prefix (how, "off: "));
+      GvFrameSource *req = NULL;
+      int rc = gv_frame_source_open (p, &orq, &req);
+      g_assert_cmpint (rc, !=, GV_OK);
+      g_assert_null (req);
+      g_assert_nonnull (strstr (gv_error_message (), "GPU decoding was asked for but is off"));
+    }
+  while (gv_frame_source_next (cpu, &fa) == 1)
+    {
+      GvImage hl;
+      g_assert_cmpint (gv_frame_source_next (hw, &fb), ==, 1);
+      g_assert_null (fa->device_luma);
+      if (on_gpu)
+        {
+          g_assert_nonnull (fb->device_luma);
+          g_assert_null (fb->luma.data);
+          g_assert_cmpuint (fb->device_pitch, >=, 320);
+        }
+      else
+        g_assert_null (fb->device_luma);
+      g_assert_cmpint (gv_frame_source_host_luma (hw, &hl), ==, GV_OK);
+      g_assert_cmpint (hl.width, ==, fa->luma.width);
+      g_assert_cmpint (hl.height, ==, fa->luma.height);
+      for (int y = 0; y < hl.height; y++)
+        g_assert_cmpmem (gv_image_row_u8 (&hl, y), hl.width, gv_image_row_u8 (&fa->luma, y),
+                         fa->luma.width);
+      /* kept frames come back as host RGB either way */
+      GvKeptFrame *ka = gv_frame_source_keep (cpu), *kb = gv_frame_source_keep (hw);
+      GvImage *ra = gv_kept_frame_to_rgb (ka), *rb = gv_kept_frame_to_rgb (kb);
+      g_assert_nonnull (ra);
+      g_assert_nonnull (rb);
+      g_assert_cmpmem (ra->data, ra->stride * ra->height, rb->data, rb->stride * rb->height);
+      gv_image_free (ra);
+      gv_image_free (rb);
+      gv_kept_frame_free (ka);
+      gv_kept_frame_free (kb);
+      n++;
+    }
+  g_assert_cmpint (n, ==, 8);
+  g_assert_cmpint (gv_frame_source_next (hw, &fb), ==, 0);
+  gv_frame_source_free (cpu);
+  gv_frame_source_free (hw);
 }
 
 typedef struct {
@@ -770,7 +840,7 @@ test_bad_huge_dims (void)
   g_autofree char *m = tmp_path ("huge.mp4");
   g_autofree char *data = NULL;
   GString *s = g_string_new ("YUV4MPEG2 W100000 H100000 F30:1 Ip A1:1 C420jpeg\nFRAME\n");
-  GvSourceOptions small = { 0, 100 * 100 };
+  GvSourceOptions small = { 0, 100 * 100, GV_HW_DECODE_OFF };
   GvFrameSource *src = NULL;
   gsize len;
 
@@ -1110,6 +1180,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/media/damaged/concealed", test_concealed);
   g_test_add_func ("/gv/media/damaged/truncated", test_truncated);
   g_test_add_func ("/gv/media/damaged/declared-count", test_declared_count);
+  g_test_add_func ("/gv/media/hw-decode", test_hw_decode);
 
   rc = g_test_run ();
   rm_rf (tmpdir);

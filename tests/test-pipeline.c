@@ -96,7 +96,7 @@ synth_feed_free (SynthFeed *s)
 static GvResult *
 run_pipeline (SynthFeed *s, GvParams *p)
 {
-  GvFrameFeed feed = { s, s->n, sf_next, sf_keep, sf_to_rgb, sf_release };
+  GvFrameFeed feed = { s, s->n, sf_next, sf_keep, sf_to_rgb, sf_release, NULL, NULL };
   GvBackend *be = NULL;
   GvResult *r = NULL;
   int rc;
@@ -241,7 +241,7 @@ test_cancel (void)
   GvParams p;
   int calls = 0;
   GvProgress prog = { &calls, NULL, cancel_now };
-  GvFrameFeed feed = { s, s->n, sf_next, sf_keep, sf_to_rgb, sf_release };
+  GvFrameFeed feed = { s, s->n, sf_next, sf_keep, sf_to_rgb, sf_release, NULL, NULL };
   GvBackend *be = NULL;
   GvResult *r = (GvResult *) 1;
 

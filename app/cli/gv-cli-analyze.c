@@ -70,6 +70,7 @@ typedef struct {
   int threads;
   int analysis_size;
   char *backend;
+  char *decode;
   char **sets;
 } CommonOpts;
 
@@ -78,7 +79,12 @@ common_opts_clear (CommonOpts *o)
 {
   g_clear_pointer (&o->sets, g_strfreev);
   g_clear_pointer (&o->backend, g_free);
+  g_clear_pointer (&o->decode, g_free);
 }
+
+/* --decode (or GV_DECODE): where the video is decoded. */
+typedef enum { DECODE_AUTO, DECODE_CPU, DECODE_GPU } DecodeWhere;
+static DecodeWhere cli_decode = DECODE_AUTO;
 
 /* Frees the options before an early return. */
 #define RETURN_WITH(o, v)                                                                          \
@@ -122,6 +128,18 @@ common_params (const CommonOpts *o, GvParams *p, GvBackendKind *kind)
       gv_cli_error (NULL);
       return FALSE;
     }
+  const char *d = o->decode ? o->decode : g_getenv ("GV_DECODE");
+  if (!d || !*d || !strcmp (d, "auto"))
+    cli_decode = DECODE_AUTO;
+  else if (!strcmp (d, "cpu"))
+    cli_decode = DECODE_CPU;
+  else if (!strcmp (d, "gpu"))
+    cli_decode = DECODE_GPU;
+  else
+    {
+      fprintf (stderr, "gvscan: --decode (or GV_DECODE) is auto, cpu or gpu, not '%s'\n", d);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -132,7 +150,11 @@ common_params (const CommonOpts *o, GvParams *p, GvBackendKind *kind)
   { "analysis-size", 's', 0, G_OPTION_ARG_INT, &(o).analysis_size,                                \
     "Long side of the optical-flow image (0 = full resolution)", "PX" },                          \
   { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &(o).sets,                                            \
-    "Any analysis parameter, e.g. --set motion-gate=0.8 (see --list-params)", "NAME=VALUE" }
+    "Any analysis parameter, e.g. --set motion-gate=0.8 (see --list-params)", "NAME=VALUE" },      \
+  { "decode", 0, 0, G_OPTION_ARG_STRING, &(o).decode,                                             \
+    "Where to decode the video: gpu (NVDEC through FFmpeg's CUDA hwaccel; frames stay on the "    \
+    "device for the cuda backend), cpu, or auto = the GPU when the backend is cuda and it can "   \
+    "(default: $GV_DECODE, else auto)", "WHERE" }
 
 static void
 print_params (void)
@@ -152,14 +174,22 @@ print_params (void)
     }
 }
 
+/* be: the backend the frames go to (NULL: none), which decides --decode auto. */
 static int
-open_source (const char *path, int threads, GvFrameSource **src)
+open_source (const char *path, int threads, GvBackend *be, GvFrameSource **src)
 {
-  GvSourceOptions so = { threads, 0 };
-  int rc = gv_frame_source_open (path, &so, src);
+  GvSourceOptions so = { threads, 0, GV_HW_DECODE_OFF };
+  int gpu_backend = be && be->ops->load_device;
 
+  if (cli_decode == DECODE_GPU)
+    so.hw_decode = GV_HW_DECODE_REQUIRE;
+  else if (cli_decode == DECODE_AUTO && gpu_backend)
+    so.hw_decode = GV_HW_DECODE_AUTO;
+  int rc = gv_frame_source_open (path, &so, src);
   if (rc != GV_OK)
     gv_cli_error (NULL);
+  else if (so.hw_decode != GV_HW_DECODE_OFF)
+    fprintf (stderr, "gvscan: decoding: %s\n", gv_frame_source_info (*src)->hw_decode);
   return rc;
 }
 
@@ -174,7 +204,7 @@ run_once (const char *video, const GvParams *p, GvBackend *be, CliProgress *cp,
   int rc;
 
   *src_out = NULL;
-  if ((rc = open_source (video, 0, &src)) != GV_OK)
+  if ((rc = open_source (video, 0, be, &src)) != GV_OK)
     return rc;
   gv_source_feed_init (&sf, src);
   rc = gv_pipeline_run (be, p, &sf.feed, &prog, result);
@@ -425,7 +455,7 @@ out:
 int
 gv_cli_analyze (int argc, char **argv)
 {
-  CommonOpts co = { -1, -1, NULL, NULL };
+  CommonOpts co = { -1, -1, NULL, NULL, NULL };
   g_autofree char *out_dir = NULL, *json_path = NULL;
   gboolean quiet = FALSE, list_params = FALSE, no_images = FALSE;
 #if GV_HAVE_STORE
@@ -761,7 +791,7 @@ gv_cli_flow (int argc, char **argv)
       return 2;
     }
   gv_flow_params_init_default (&fp);
-  if (open_source (argv[1], threads, &src) != GV_OK)
+  if (open_source (argv[1], threads, NULL, &src) != GV_OK)
     return 1;
   while ((rc = gv_frame_source_next (src, &fr)) == 1 && fr->index < frame)
     {
@@ -874,7 +904,7 @@ stat_line (const char *label, GArray *v, int n_frames)
 int
 gv_cli_bench (int argc, char **argv)
 {
-  CommonOpts co = { -1, -1, NULL, NULL };
+  CommonOpts co = { -1, -1, NULL, NULL, NULL };
   int repeat = 3;
   gboolean decode_only = FALSE;
   GOptionEntry entries[] = {
@@ -919,7 +949,7 @@ gv_cli_bench (int argc, char **argv)
           const GvFrame *fr;
           double t0 = gv_monotonic_seconds ();
           int rc;
-          if (open_source (argv[1], p.threads, &src) != GV_OK)
+          if (open_source (argv[1], p.threads, NULL, &src) != GV_OK)
             goto out;
           n_frames = 0;
           while ((rc = gv_frame_source_next (src, &fr)) == 1)

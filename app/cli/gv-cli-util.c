@@ -14,12 +14,29 @@ feed_next (void *ud, GvImage *luma, int *index, double *pts)
   const GvFrame *fr = NULL;
   int rc = gv_frame_source_next (sf->src, &fr);
 
+  sf->cur = rc > 0 ? fr : NULL;
   if (rc <= 0)
     return rc;
   *luma = fr->luma;
   *index = fr->index;
   *pts = fr->pts;
   return 1;
+}
+
+static const void *
+feed_device_luma (void *ud, size_t *pitch)
+{
+  GvSourceFeed *sf = ud;
+  const GvFrame *fr = sf->cur;
+  *pitch = fr ? fr->device_pitch : 0;
+  return fr ? fr->device_luma : NULL;
+}
+
+static int
+feed_host_luma (void *ud, GvImage *luma)
+{
+  GvSourceFeed *sf = ud;
+  return gv_frame_source_host_luma (sf->src, luma);
 }
 
 static void *
@@ -55,6 +72,9 @@ gv_source_feed_init (GvSourceFeed *sf, GvFrameSource *src)
   sf->feed.keep = feed_keep;
   sf->feed.to_rgb = feed_to_rgb;
   sf->feed.release = feed_release;
+  sf->feed.device_luma = feed_device_luma;
+  sf->feed.host_luma = feed_host_luma;
+  sf->cur = NULL;
 }
 
 void

@@ -37,6 +37,16 @@ rec_load (GvBackend *be, const GvImage *luma)
   return rc;
 }
 
+static int
+rec_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h)
+{
+  RecBackend *r = (RecBackend *) be;
+  double t = gv_monotonic_seconds ();
+  int rc = r->inner->ops->load_device (r->inner, d_luma, pitch, w, h);
+  r->t_load += gv_monotonic_seconds () - t;
+  return rc;
+}
+
 static const GvImage *
 rec_analysis_image (GvBackend *be)
 {
@@ -110,7 +120,8 @@ rec_new (GvBackend *inner, int every)
 
   r->inner = inner;
   r->ops = (GvBackendOps) { inner->ops->name, rec_load, rec_analysis_image, rec_measure,
-                            rec_last_flow, rec_warp, rec_reset, rec_free };
+                            rec_last_flow, rec_warp, rec_reset, rec_free,
+                            inner->ops->load_device ? rec_load_device : NULL };
   r->base = *inner;
   r->base.ops = &r->ops;
   r->every = every;
@@ -121,10 +132,11 @@ rec_new (GvBackend *inner, int every)
 }
 
 static int
-run_backend (const char *video, const GvParams *p, GvBackend *be, gboolean quiet, GvResult **out)
+run_backend (const char *video, const GvParams *p, GvBackend *be, gboolean gpu_decode,
+             gboolean quiet, GvResult **out)
 {
   GvFrameSource *src = NULL;
-  GvSourceOptions so = { 0, 0 };
+  GvSourceOptions so = { 0, 0, gpu_decode ? GV_HW_DECODE_REQUIRE : GV_HW_DECODE_OFF };
   GvSourceFeed sf;
   int rc;
 
@@ -136,6 +148,9 @@ run_backend (const char *video, const GvParams *p, GvBackend *be, gboolean quiet
       gv_cli_error (NULL);
       return rc;
     }
+  if (gpu_decode && !quiet)
+    fprintf (stderr, "gvscan validate: decoding for %s: %s\n", be->ops->name,
+             gv_frame_source_info (src)->hw_decode);
   gv_source_feed_init (&sf, src);
   rc = gv_pipeline_run (be, p, &sf.feed, NULL, out);
   if (rc != GV_OK)
@@ -301,7 +316,7 @@ gv_cli_validate (int argc, char **argv)
   g_autofree char *json_path = NULL;
   char **sets = NULL;
   int threads = -1, analysis_size = -1, every = 10, status = 3;
-  gboolean quiet = FALSE, emulated = FALSE;
+  gboolean quiet = FALSE, emulated = FALSE, gpu_decode = FALSE;
   GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_FILENAME, &json_path, "Write the comparison as JSON", "FILE" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all cores)", "N" },
@@ -311,6 +326,10 @@ gv_cli_validate (int argc, char **argv)
     { "flow-every", 0, 0, G_OPTION_ARG_INT, &every,
       "Compare the whole flow field of every N-th frame (default 10, at most 64 fields)", "N" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Only the table", NULL },
+    { "gpu-decode", 0, 0, G_OPTION_ARG_NONE, &gpu_decode,
+      "Decode on the GPU (NVDEC) for the CUDA run, on the CPU for the CPU run: checks that frames "
+      "decoded and kept on the device give the same results (fails if GPU decoding is not "
+      "available)", NULL },
     { "emulated", 0, 0, G_OPTION_ARG_NONE, &emulated,
       "Compare with the CPU emulation of the CUDA launches instead of a device (slow; checks the "
       "device path's plan and launch order where there is no GPU)", NULL },
@@ -386,8 +405,8 @@ gv_cli_validate (int argc, char **argv)
     }
   cpu = rec_new (cpu, every);
   cuda = rec_new (cuda, every);
-  if (run_backend (argv[1], &p, cpu, quiet, &ra) != GV_OK
-      || run_backend (argv[1], &p, cuda, quiet, &rb) != GV_OK)
+  if (run_backend (argv[1], &p, cpu, FALSE, quiet, &ra) != GV_OK
+      || run_backend (argv[1], &p, cuda, gpu_decode && !emulated, quiet, &rb) != GV_OK)
     goto out;
 
   gv_compare_init (&c);

@@ -16,6 +16,7 @@ int gv_cli_synth (int argc, char **argv);
 typedef struct {
   GvFrameSource *src;
   GvFrameFeed feed;
+  const GvFrame *cur; /* the frame next() handed out last */
 } GvSourceFeed;
 void gv_source_feed_init (GvSourceFeed *sf, GvFrameSource *src);
 

@@ -32,6 +32,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -61,6 +62,11 @@ struct GvFrameSource {
   size_t gray_size;
   uint8_t *rot;
   size_t rot_size;
+
+  AVBufferRef *hwdev;         /* CUDA device for GPU decoding, or NULL */
+  int hw_mode;                /* GV_HW_DECODE_* asked for */
+  int hw_refused;             /* get_format found no CUDA surface format for this stream */
+  AVFrame *swframe;           /* a GPU-decoded frame brought to host memory */
 
   GvFrame out;
   int have_current;           /* out / frame describe a frame handed out (or primed) */
@@ -446,6 +452,8 @@ gv_open_stdin (GvFrameSource *src, const char *name)
 /* ---- open ---------------------------------------------------------------------------- */
 
 static int gv_decode_next (GvFrameSource *src);
+static int gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode);
+static int gv_hw_check (GvFrameSource *src);
 
 int
 gv_frame_source_open (const char *path, const GvSourceOptions *opts, GvFrameSource **out)
@@ -728,6 +736,8 @@ opened:
   src->dec->thread_count = opts && opts->threads > 0 ? opts->threads : 0;
   src->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   src->dec->opaque = src;
+  if ((ret = gv_hw_setup (src, codec, opts ? opts->hw_decode : GV_HW_DECODE_OFF)))
+    goto out;
   gv_register (src, 1);
   ret = avcodec_open2 (src->dec, codec, NULL);
   if (ret < 0)
@@ -759,6 +769,8 @@ opened:
                             "is empty)", path);
       goto out;
     }
+  if ((ret = gv_hw_check (src)))
+    goto out;
   src->primed = 1;
   *out = src;
   src = NULL;
@@ -909,12 +921,150 @@ gv_extract_y (const AVFrame *f, uint8_t *dst, int dstride)
     }
 }
 
+/* ---- GPU decoding (FFmpeg's CUDA hwaccel: NVDEC) -------------------------------------- */
+
+static enum AVPixelFormat
+gv_get_format (AVCodecContext *ctx, const enum AVPixelFormat *fmts)
+{
+  GvFrameSource *src = ctx->opaque;
+
+  for (const enum AVPixelFormat *p = fmts; *p != AV_PIX_FMT_NONE; p++)
+    if (*p == AV_PIX_FMT_CUDA)
+      return *p;
+  src->hw_refused = 1; /* e.g. a profile NVDEC does not take: decode on the CPU */
+  return avcodec_default_get_format (ctx, fmts);
+}
+
+/* Sets the decoder up for GPU decoding when asked and possible; says why not in
+ * info.hw_decode. Fails only in GV_HW_DECODE_REQUIRE mode. */
+static int
+gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode)
+{
+  char reason[96];
+  int ok = 0, ret;
+
+  src->hw_mode = mode;
+  if (mode == GV_HW_DECODE_OFF)
+    {
+      snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "off: not asked for");
+      return 0;
+    }
+  if (src->info.rotation != 0)
+    snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "off: the video is rotated "
+              "(%d degrees) and the GPU path takes upright frames", src->info.rotation);
+  else
+    {
+      for (int i = 0;; i++)
+        {
+          const AVCodecHWConfig *c = avcodec_get_hw_config (codec, i);
+          if (!c)
+            break;
+          if (c->device_type == AV_HWDEVICE_TYPE_CUDA
+              && (c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX))
+            ok = 1;
+        }
+      if (!ok)
+        snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "off: FFmpeg's %s decoder "
+                  "has no CUDA (NVDEC) support in this build", codec->name);
+    }
+  if (ok)
+    {
+      AVDictionary *o = NULL;
+      /* the primary context: the one the CUDA runtime (our kernels) uses, so device pointers
+       * are shared */
+      av_dict_set (&o, "primary_ctx", "1", 0);
+      ret = av_hwdevice_ctx_create (&src->hwdev, AV_HWDEVICE_TYPE_CUDA, NULL, o, 0);
+      av_dict_free (&o);
+      if (ret < 0)
+        {
+          gv_av_reason (ret, reason, sizeof reason);
+          snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "off: no CUDA device for "
+                    "decoding (%s: no NVIDIA driver, no GPU, or no NVDEC library)", reason);
+          ok = 0;
+        }
+    }
+  if (!ok)
+    return mode == GV_HW_DECODE_REQUIRE
+             ? gv_error_set (GV_ENODEV, "%s: GPU decoding was asked for but is %s", src->name,
+                             src->info.hw_decode)
+             : 0;
+  src->dec->hw_device_ctx = av_buffer_ref (src->hwdev);
+  if (!src->dec->hw_device_ctx)
+    return gv_error_set (GV_ENOMEM, "%s: out of memory", src->name);
+  src->dec->get_format = gv_get_format;
+  snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "cuda (NVDEC, FFmpeg hwaccel)");
+  return 0;
+}
+
+/* After the first frame: did the decoder really hand out CUDA surfaces? */
+static int
+gv_hw_check (GvFrameSource *src)
+{
+  if (!src->hwdev || src->frame->format == AV_PIX_FMT_CUDA)
+    return 0;
+  snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "off: the %s decoder offered no "
+            "CUDA surfaces for this stream (%s); decoded on the CPU", src->info.codec,
+            src->hw_refused ? "profile or pixel format not supported by NVDEC" : "unknown reason");
+  if (src->hw_mode == GV_HW_DECODE_REQUIRE)
+    return gv_error_set (GV_EUNSUPPORTED, "%s: GPU decoding was asked for but is %s", src->name,
+                         src->info.hw_decode);
+  return 0;
+}
+
+/* A GPU-decoded frame's picture in host memory (src->swframe). */
+static int
+gv_hw_download (GvFrameSource *src, const AVFrame *f)
+{
+  char reason[96];
+  int ret;
+
+  if (!src->swframe && !(src->swframe = av_frame_alloc ()))
+    return gv_error_set (GV_ENOMEM, "%s: out of memory", src->name);
+  av_frame_unref (src->swframe);
+  ret = av_hwframe_transfer_data (src->swframe, f, 0);
+  if (ret >= 0)
+    ret = av_frame_copy_props (src->swframe, f);
+  if (ret < 0)
+    {
+      gv_av_reason (ret, reason, sizeof reason);
+      return gv_error_set (GV_EDEVICE, "%s: cannot copy GPU-decoded frame %lld to host memory "
+                           "(%s)", src->name, (long long) src->out.index, reason);
+    }
+  return 0;
+}
+
+/* The sw format of a CUDA frame's surfaces (NV12 for 8-bit 4:2:0). */
+static enum AVPixelFormat
+gv_hw_sw_format (const AVFrame *f)
+{
+  if (!f->hw_frames_ctx)
+    return AV_PIX_FMT_NONE;
+  return ((const AVHWFramesContext *) (const void *) f->hw_frames_ctx->data)->sw_format;
+}
+
 static int
 gv_make_luma (GvFrameSource *src)
 {
   AVFrame *f = src->frame;
   const uint8_t *y;
   int ystride, w = f->width, h = f->height, rot = src->info.rotation;
+
+  src->out.device_luma = NULL;
+  src->out.device_pitch = 0;
+  if (f->format == AV_PIX_FMT_CUDA)
+    {
+      if (gv_hw_sw_format (f) == AV_PIX_FMT_NV12 && rot == 0)
+        {
+          /* the Y plane stays on the device; host luma only on demand */
+          src->out.device_luma = f->data[0];
+          src->out.device_pitch = (size_t) f->linesize[0];
+          src->out.luma = gv_image_view (NULL, w, h, 1, GV_U8, (size_t) w);
+          return 0;
+        }
+      if (gv_hw_download (src, f) < 0)
+        return -1;
+      f = src->swframe;
+    }
 
   if (gv_is_8bit_y_plane ((enum AVPixelFormat) f->format) && f->linesize[0] > 0)
     {
@@ -1238,6 +1388,26 @@ gv_frame_source_next (GvFrameSource *src, const GvFrame **frame)
   return ret;
 }
 
+int
+gv_frame_source_host_luma (GvFrameSource *src, GvImage *luma)
+{
+  if (!src || !luma || !src->have_current)
+    return gv_error_set (GV_EINVAL, "gv_frame_source_host_luma: no current frame");
+  if (!src->out.luma.data)
+    {
+      if (gv_hw_download (src, src->frame) < 0)
+        return gv_error_code ();
+      if (src->swframe->format != AV_PIX_FMT_NV12)
+        return gv_error_set (GV_EUNSUPPORTED, "%s: GPU-decoded frame in %s, not NV12", src->name,
+                             av_get_pix_fmt_name ((enum AVPixelFormat) src->swframe->format));
+      src->out.luma = gv_image_view (src->swframe->data[0], src->swframe->width,
+                                     src->swframe->height, 1, GV_U8,
+                                     (size_t) src->swframe->linesize[0]);
+    }
+  *luma = src->out.luma;
+  return GV_OK;
+}
+
 /* ---- kept frames --------------------------------------------------------------------- */
 
 GvKeptFrame *
@@ -1254,7 +1424,18 @@ gv_frame_source_keep (GvFrameSource *src)
   kf = calloc (1, sizeof *kf);
   if (!kf)
     goto oom;
-  kf->frame = av_frame_clone (src->frame);
+  if (src->frame->format == AV_PIX_FMT_CUDA)
+    {
+      /* a host copy: kept GPU surfaces would starve the decoder's surface pool */
+      if (gv_hw_download (src, src->frame) < 0)
+        {
+          free (kf);
+          return NULL;
+        }
+      kf->frame = av_frame_clone (src->swframe);
+    }
+  else
+    kf->frame = av_frame_clone (src->frame);
   kf->name = strdup (src->name);
   if (!kf->frame || !kf->name)
     goto oom;
@@ -1394,8 +1575,10 @@ gv_frame_source_free (GvFrameSource *src)
   if (!src)
     return;
   av_frame_free (&src->frame);
+  av_frame_free (&src->swframe);
   av_packet_free (&src->pkt);
   avcodec_free_context (&src->dec); /* joins the decoder threads: no more logging */
+  av_buffer_unref (&src->hwdev);
   if (src->registered)
     gv_register (src, 0);
   avformat_close_input (&src->fmt);

@@ -24,12 +24,19 @@ typedef struct {
   char pix_fmt[32];
   int bit_depth;
   int64_t file_size;
+  /* GPU decoding: "cuda (NVDEC, FFmpeg hwaccel)" when frames are decoded on the GPU, else
+   * "off: <why>" (not asked for, no CUDA device, codec or profile unsupported, rotated video) */
+  char hw_decode[200];
 } GvMediaInfo;
 
 typedef struct {
   int index;              /* 0-based decode order (presentation order) */
   double pts;             /* seconds from the first frame's presentation time */
-  GvImage luma;           /* upright gray U8 view, valid until the next call */
+  GvImage luma;           /* upright gray U8 view, valid until the next call; with GPU decoding
+                             data is NULL (width, height set): the plane is device_luma, and
+                             gv_frame_source_host_luma() brings it to host memory on demand */
+  const void *device_luma;/* the 8-bit Y plane in CUDA device memory (GPU decoding), or NULL */
+  size_t device_pitch;    /* its bytes per row */
 } GvFrame;
 
 typedef struct {
@@ -42,7 +49,14 @@ typedef struct {
 typedef struct {
   int threads;            /* decoder threads, 0 = auto */
   int64_t max_pixels;     /* refuse larger declared frames before allocating (0 = default) */
+  int hw_decode;          /* GV_HW_DECODE_*: decode on the GPU through FFmpeg's CUDA hwaccel */
 } GvSourceOptions;
+
+enum {
+  GV_HW_DECODE_OFF = 0,
+  GV_HW_DECODE_AUTO = 1,    /* when a CUDA device and a suitable decoder are there, else CPU */
+  GV_HW_DECODE_REQUIRE = 2, /* GV_EUNSUPPORTED / GV_ENODEV with the reason when it cannot */
+};
 
 typedef struct GvFrameSource GvFrameSource;
 typedef struct GvKeptFrame GvKeptFrame;
@@ -54,7 +68,11 @@ const GvMediaInfo *gv_frame_source_info (const GvFrameSource *src);
 /* 1: *frame is the next frame; 0: end of stream; < 0: error that stops decoding. */
 int gv_frame_source_next (GvFrameSource *src, const GvFrame **frame);
 const GvDecodeStats *gv_frame_source_stats (const GvFrameSource *src);
-/* Keeps the current frame's decoded picture (a reference, no conversion) for later RGB. */
+/* The current frame's luma in host memory: the view itself for CPU-decoded frames; for
+ * GPU-decoded ones a download (valid until the next call). */
+int gv_frame_source_host_luma (GvFrameSource *src, GvImage *luma);
+/* Keeps the current frame's decoded picture (a reference, no conversion; a GPU-decoded picture is
+ * copied to host memory so that the decoder's surfaces are not held) for later RGB. */
 GvKeptFrame *gv_frame_source_keep (GvFrameSource *src);
 /* Full-resolution upright RGB of a kept frame (U8, 3 channels); caller frees. */
 GvImage *gv_kept_frame_to_rgb (const GvKeptFrame *kf);

@@ -40,6 +40,9 @@ typedef struct {
   /* Drops the previous frame (next load starts a new sequence). */
   void (*reset) (GvBackend *be);
   void (*free) (GvBackend *be);
+  /* Optional (NULL on the CPU): load from an 8-bit luma plane in the backend's device memory
+   * (a frame decoded on the GPU), pitch bytes per row; otherwise as load. */
+  int (*load_device) (GvBackend *be, const void *d_luma, size_t pitch, int width, int height);
 } GvBackendOps;
 
 struct GvBackend {

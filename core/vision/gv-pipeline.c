@@ -212,8 +212,20 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           r->frames = nf;
           cap = ncap;
         }
-      if ((rc = be->ops->load (be, &luma)))
-        goto out;
+      {
+        /* a GPU-decoded frame goes to a device backend without leaving the device */
+        size_t dpitch = 0;
+        const void *dl = feed->device_luma && be->ops->load_device
+                           ? feed->device_luma (feed->ud, &dpitch) : NULL;
+        if (dl)
+          rc = be->ops->load_device (be, dl, dpitch, luma.width, luma.height);
+        else if (!luma.data && (!feed->host_luma || (rc = feed->host_luma (feed->ud, &luma))))
+          rc = rc ? rc : gv_error_set (GV_EINVAL, "frame %d has no luma in host memory", index);
+        if (!rc && !dl)
+          rc = be->ops->load (be, &luma);
+        if (rc)
+          goto out;
+      }
       f = &r->frames[r->n_frames];
       memset (f, 0, sizeof *f);
       f->index = index;
@@ -223,6 +235,11 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
         {
           const GvImage *small = be->ops->analysis_image (be);
           GvCoverDetection det;
+          if (!luma.data && (!feed->host_luma || (rc = feed->host_luma (feed->ud, &luma))))
+            {
+              rc = rc ? rc : gv_error_set (GV_EINVAL, "frame %d has no luma in host memory", index);
+              goto out;
+            }
           /* A carried quad outlives a failed re-detection (a blurred frame, glare) for a few
            * intervals; the flow keeps it on the cover meanwhile. */
           if (r->n_frames - last_found > 5 * p->cover_interval)

@@ -25,6 +25,12 @@ typedef struct {
   /* Full-resolution upright RGB of a kept frame, caller frees with gv_image_free. */
   GvImage *(*to_rgb) (void *ud, void *kept);
   void (*release) (void *ud, void *kept);
+  /* Optional, for frames decoded on the GPU (NULL otherwise): the current frame's luma in
+   * device memory (*pitch bytes per row), or NULL when it is on the host. When it is not NULL,
+   * next() may leave luma->data NULL (width and height set) and host_luma() fills *luma on
+   * demand (a download: the pipeline asks only for frames whose cover it detects). */
+  const void *(*device_luma) (void *ud, size_t *pitch);
+  int (*host_luma) (void *ud, GvImage *luma);
 } GvFrameFeed;
 
 typedef struct {

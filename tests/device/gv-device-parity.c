@@ -241,7 +241,8 @@ compare_pipeline (const char *title, BackendNew make_b, const Case *cs)
   p.analysis_size = cs->analysis;
   p.max_golden = 3;
   p.min_gap = 2;
-  GvFrameFeed feed = { &f, f.n, feed_next, feed_keep, feed_to_rgb, feed_release };
+  GvFrameFeed feed = { &f, f.n, feed_next, feed_keep, feed_to_rgb, feed_release, NULL,
+                      NULL };
   if (gv_backend_cpu_new (&p, &a) != GV_OK || make_b (&p, &b) != GV_OK)
     goto out;
   f.next = 0;
