@@ -992,6 +992,8 @@ gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode)
   if (!src->dec->hw_device_ctx)
     return gv_error_set (GV_ENOMEM, "%s: out of memory", src->name);
   src->dec->get_format = gv_get_format;
+  /* NVDEC decodes asynchronously itself; FFmpeg's frame threads would only hold more surfaces */
+  src->dec->thread_count = 1;
   snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "cuda (NVDEC, FFmpeg hwaccel)");
   return 0;
 }
