@@ -5,6 +5,7 @@
  * the CPU emulator runs in tests/test-grid.c. Runtime API only, linked statically: a machine
  * without a driver gets a clear "no driver" and the CPU backend. Errors are returned as
  * GV_EDEVICE with the CUDA message; nothing here exits or aborts. */
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,28 @@ gv_backend_cuda_available (char *why, size_t why_len)
   if (why && cuda_describe (desc, sizeof desc) == GV_OK)
     snprintf (why, why_len, "%s", desc);
   return 1;
+}
+
+extern "C" void *
+gv_backend_cuda_context (GvBackend *be)
+{
+  void *fn = NULL;
+  CUcontext ctx = NULL;
+  cudaDriverEntryPointQueryResult q;
+
+  if (!be || !be->ops->load_device || strcmp (be->ops->name, "cuda"))
+    return NULL;
+  /* the runtime's (primary) context, current on this thread */
+  if (cudaSetDevice (0) != cudaSuccess || cudaFree (0) != cudaSuccess
+      || cudaGetDriverEntryPointByVersion ("cuCtxGetCurrent", &fn, 12000, cudaEnableDefault, &q)
+             != cudaSuccess
+      || q != cudaDriverEntryPointSuccess || !fn
+      || ((CUresult (*) (CUcontext *)) fn) (&ctx) != CUDA_SUCCESS)
+    {
+      cudaGetLastError ();
+      return NULL;
+    }
+  return ctx;
 }
 
 extern "C" int

@@ -132,7 +132,7 @@ decoded_clear (Decoded *d)
 static int
 decode_all (const char *path, int threads, Decoded *d)
 {
-  GvSourceOptions opts = { threads, 0, GV_HW_DECODE_OFF };
+  GvSourceOptions opts = { threads, 0, GV_HW_DECODE_OFF, NULL };
   GvFrameSource *src = NULL;
   const GvFrame *f;
   int rc;
@@ -248,8 +248,8 @@ test_hw_decode (void)
   g_autofree char *p = NULL;
   GvFrameSource *cpu = NULL, *hw = NULL;
   const GvFrame *fa, *fb;
-  GvSourceOptions oc = { 0, 0, GV_HW_DECODE_OFF }, oa = { 0, 0, GV_HW_DECODE_AUTO };
-  GvSourceOptions orq = { 0, 0, GV_HW_DECODE_REQUIRE };
+  GvSourceOptions oc = { 0, 0, GV_HW_DECODE_OFF, NULL }, oa = { 0, 0, GV_HW_DECODE_AUTO, NULL };
+  GvSourceOptions orq = { 0, 0, GV_HW_DECODE_REQUIRE, NULL };
   int n = 0, on_gpu;
 
   if (!need_ffmpeg ())
@@ -840,7 +840,7 @@ test_bad_huge_dims (void)
   g_autofree char *m = tmp_path ("huge.mp4");
   g_autofree char *data = NULL;
   GString *s = g_string_new ("YUV4MPEG2 W100000 H100000 F30:1 Ip A1:1 C420jpeg\nFRAME\n");
-  GvSourceOptions small = { 0, 100 * 100, GV_HW_DECODE_OFF };
+  GvSourceOptions small = { 0, 100 * 100, GV_HW_DECODE_OFF, NULL };
   GvFrameSource *src = NULL;
   gsize len;
 

@@ -178,9 +178,11 @@ print_params (void)
 static int
 open_source (const char *path, int threads, GvBackend *be, GvFrameSource **src)
 {
-  GvSourceOptions so = { threads, 0, GV_HW_DECODE_OFF };
+  GvSourceOptions so = { threads, 0, GV_HW_DECODE_OFF, NULL };
   int gpu_backend = be && be->ops->load_device;
 
+  if (gpu_backend)
+    so.cuda_context = gv_backend_cuda_context (be);
   if (cli_decode == DECODE_GPU)
     so.hw_decode = GV_HW_DECODE_REQUIRE;
   else if (cli_decode == DECODE_AUTO && gpu_backend)

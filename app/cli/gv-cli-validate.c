@@ -136,7 +136,8 @@ run_backend (const char *video, const GvParams *p, GvBackend *be, gboolean gpu_d
              gboolean quiet, GvResult **out)
 {
   GvFrameSource *src = NULL;
-  GvSourceOptions so = { 0, 0, gpu_decode ? GV_HW_DECODE_REQUIRE : GV_HW_DECODE_OFF };
+  GvSourceOptions so = { 0, 0, gpu_decode ? GV_HW_DECODE_REQUIRE : GV_HW_DECODE_OFF,
+                         gpu_decode ? gv_backend_cuda_context (be) : NULL };
   GvSourceFeed sf;
   int rc;
 

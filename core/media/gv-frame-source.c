@@ -33,6 +33,14 @@
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
 #include <libavutil/hwcontext.h>
+/* libavutil/hwcontext_cuda.h wants cuda.h for two handle types; declared here so that this
+ * file builds without the CUDA toolkit (FFmpeg loads the driver at run time). */
+#ifndef CUDA_VERSION
+#define CUDA_VERSION 0
+typedef struct CUctx_st *CUcontext;
+typedef struct CUstream_st *CUstream;
+#endif
+#include <libavutil/hwcontext_cuda.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -452,7 +460,7 @@ gv_open_stdin (GvFrameSource *src, const char *name)
 /* ---- open ---------------------------------------------------------------------------- */
 
 static int gv_decode_next (GvFrameSource *src);
-static int gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode);
+static int gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode, void *cuda_ctx);
 static int gv_hw_check (GvFrameSource *src);
 
 int
@@ -736,7 +744,8 @@ opened:
   src->dec->thread_count = opts && opts->threads > 0 ? opts->threads : 0;
   src->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   src->dec->opaque = src;
-  if ((ret = gv_hw_setup (src, codec, opts ? opts->hw_decode : GV_HW_DECODE_OFF)))
+  if ((ret = gv_hw_setup (src, codec, opts ? opts->hw_decode : GV_HW_DECODE_OFF,
+                          opts ? opts->cuda_context : NULL)))
     goto out;
   gv_register (src, 1);
   ret = avcodec_open2 (src->dec, codec, NULL);
@@ -938,7 +947,7 @@ gv_get_format (AVCodecContext *ctx, const enum AVPixelFormat *fmts)
 /* Sets the decoder up for GPU decoding when asked and possible; says why not in
  * info.hw_decode. Fails only in GV_HW_DECODE_REQUIRE mode. */
 static int
-gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode)
+gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode, void *cuda_ctx)
 {
   char reason[96];
   int ok = 0, ret;
@@ -969,12 +978,27 @@ gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode)
     }
   if (ok)
     {
-      AVDictionary *o = NULL;
-      /* the primary context: the one the CUDA runtime (our kernels) uses, so device pointers
-       * are shared */
-      av_dict_set (&o, "primary_ctx", "1", 0);
-      ret = av_hwdevice_ctx_create (&src->hwdev, AV_HWDEVICE_TYPE_CUDA, NULL, o, 0);
-      av_dict_free (&o);
+      if (cuda_ctx)
+        {
+          /* the caller's context (the CUDA backend's), so that the kernels read the frames */
+          ret = AVERROR (ENOMEM);
+          if ((src->hwdev = av_hwdevice_ctx_alloc (AV_HWDEVICE_TYPE_CUDA)))
+            {
+              AVHWDeviceContext *dc = (AVHWDeviceContext *) (void *) src->hwdev->data;
+              ((AVCUDADeviceContext *) dc->hwctx)->cuda_ctx = (CUcontext) cuda_ctx;
+              ret = av_hwdevice_ctx_init (src->hwdev);
+              if (ret < 0)
+                av_buffer_unref (&src->hwdev);
+            }
+        }
+      else
+        {
+          AVDictionary *o = NULL;
+          /* the device's primary context, the one the CUDA runtime uses */
+          av_dict_set (&o, "primary_ctx", "1", 0);
+          ret = av_hwdevice_ctx_create (&src->hwdev, AV_HWDEVICE_TYPE_CUDA, NULL, o, 0);
+          av_dict_free (&o);
+        }
       if (ret < 0)
         {
           gv_av_reason (ret, reason, sizeof reason);

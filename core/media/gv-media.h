@@ -50,6 +50,8 @@ typedef struct {
   int threads;            /* decoder threads, 0 = auto */
   int64_t max_pixels;     /* refuse larger declared frames before allocating (0 = default) */
   int hw_decode;          /* GV_HW_DECODE_*: decode on the GPU through FFmpeg's CUDA hwaccel */
+  void *cuda_context;     /* the CUcontext to decode in (gv_backend_cuda_context), so that the
+                             kernels can read the frames; NULL: FFmpeg's own primary context */
 } GvSourceOptions;
 
 enum {

@@ -96,4 +96,10 @@ gv_backend_cuda_new (const GvParams *params, GvBackend **out)
   *out = NULL;
   return gv_error_set (GV_ENODEV, "this build has no CUDA backend");
 }
+
+void *
+gv_backend_cuda_context (GvBackend *be)
+{
+  return NULL;
+}
 #endif

@@ -70,6 +70,9 @@ int gv_backend_cpu_new (const GvParams *params, GvBackend **out);
 /* Provided by the CUDA backend when built (cuda/), else by a stub that reports GV_ENODEV. */
 int gv_backend_cuda_new (const GvParams *params, GvBackend **out);
 int gv_backend_cuda_available (char *why, size_t why_len);
+/* The CUDA backend's context (a CUcontext: the device's primary context, which the CUDA runtime
+ * uses), for a decoder that writes frames the kernels read; NULL for other backends. */
+void *gv_backend_cuda_context (GvBackend *be);
 
 /* Shared, backend-independent per-frame measures (CPU reference implementations). */
 /* Variance of the 3x3 Laplacian (0 1 0 / 1 -4 1 / 0 1 0, BORDER_REFLECT_101 as OpenCV) over the
