@@ -366,7 +366,7 @@ run_one (RunData *d, GvBackendKind kind, const char *label, GError **error)
   GvBackend *be = NULL;
   GvResult *r = NULL;
   GvSourceFeed sf;
-  GvSourceOptions so = { 0, 0 };
+  GvSourceOptions so = { 0 }; /* every field 0: CPU decoding, defaults */
   GvProgress prog = { d->ps, core_progress, core_cancelled };
   char why[512] = "";
   int rc;
@@ -557,7 +557,7 @@ cursor_seek (GvFrameCursor *c, int index, GCancellable *cancellable)
     cursor_rewind (c);
   if (!c->src)
     {
-      GvSourceOptions so = { 0, 0 };
+      GvSourceOptions so = { 0 }; /* every field 0: CPU decoding, defaults */
       if (gv_frame_source_open (c->path, &so, &c->src) != GV_OK)
         return -1;
     }
@@ -636,7 +636,7 @@ fetch_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   if (first)
     {
       /* The picture is frame 0: decode it again from the start (cheap, and rare). */
-      GvSourceOptions so = { 0, 0 };
+      GvSourceOptions so = { 0 }; /* every field 0: CPU decoding, defaults */
       GvFrameSource *s0 = NULL;
       const GvFrame *fr;
       if (gv_frame_source_open (c->path, &so, &s0) == GV_OK && gv_frame_source_next (s0, &fr) > 0)

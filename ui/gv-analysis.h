@@ -18,6 +18,7 @@ typedef enum {
   GV_UI_ERROR_VIDEO,     /* the video cannot be opened or decoded */
   GV_UI_ERROR_NO_DEVICE, /* the GPU backend is not available */
   GV_UI_ERROR_ANALYSIS,  /* the core failed */
+  GV_UI_ERROR_DOWNLOAD,  /* Open URL: a bad address or a failed download (plain words) */
 } GvUiError;
 
 #define GV_TYPE_ANALYSIS (gv_analysis_get_type ())
@@ -120,5 +121,28 @@ GvAnalysis *gv_run_store_open_finish (GAsyncResult *result, GError **error);
 /* Writes result.json, the golden frames, covers and defect maps of an analysis into dir with
  * gvscan's names. */
 gboolean gv_analysis_write_dir (GvAnalysis *analysis, const char *dir, GError **error);
+
+/* ---- Open URL: a video over http(s) with core/net (gv-url-download.c) ---- */
+/* FALSE when this build has no core/net (libcurl). */
+gboolean gv_url_download_available (void);
+/* TRUE for an http or https URL with a host; else a sentence in plain words. */
+gboolean gv_url_check (const char *url, GError **error);
+/* g_get_user_cache_dir()/gradevault-inspector/downloads */
+char *gv_url_download_dir (void);
+/* Where url is saved: in that folder, its last path segment prefixed with a hash of the URL. */
+char *gv_url_download_dest (const char *url);
+/* done and total bytes (total -1 when the server did not say); in the caller's main context,
+ * coalesced like the analysis progress. */
+typedef void (*GvUrlProgressFunc) (gint64 done, gint64 total, gpointer user_data);
+/* Downloads url to dest in a thread; cancelling stops it within about a second (then
+ * G_IO_ERROR_CANCELLED and nothing is left at dest). Other failures are GV_UI_ERROR_DOWNLOAD with
+ * a sentence naming the cause (gv_url_error_text). */
+void gv_url_download_async (GObject *source, const char *url, const char *dest,
+                            GCancellable *cancellable, GvUrlProgressFunc progress,
+                            gpointer progress_data, GAsyncReadyCallback callback, gpointer user_data);
+/* The local path of the downloaded video. */
+char *gv_url_download_finish (GAsyncResult *result, GError **error);
+/* A core/net error in plain words: not found, unreachable, too large, not a video, ... */
+char *gv_url_error_text (const char *url, const GError *error, long http_status);
 
 G_END_DECLS

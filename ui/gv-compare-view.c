@@ -142,7 +142,10 @@ table_row (GvCompareView *self, const char *name, const char *value, const char 
       gtk_label_set_xalign (GTK_LABEL (l), 0);
       gtk_label_set_selectable (GTK_LABEL (l), TRUE);
       if (c == 3 && pass == 0)
-        gtk_widget_add_css_class (l, "error");
+        {
+          gtk_widget_add_css_class (l, "error");
+          gtk_widget_add_css_class (l, "gv-fail");
+        }
       if (c == 3 && pass == 1)
         gtk_widget_add_css_class (l, "success");
       gtk_grid_attach (self->table_grid, l, c, row, 1, 1);
@@ -601,4 +604,19 @@ gv_compare_view_init (GvCompareView *self)
   gv_image_view_set_placeholder (self->view_a, _("Result A"));
   gv_image_view_set_placeholder (self->view_b, _("Result B"));
   selection_changed (self);
+}
+
+gboolean
+gv_compare_view_export_png (GvCompareView *self, const char *path, GError **error)
+{
+  guint mode = gtk_drop_down_get_selected (self->mode_dropdown);
+  cairo_surface_t *out;
+
+  if (mode == 0)
+    out = gv_image_view_render_pair (self->view_a, self->view_b);
+  else if (mode == 1)
+    out = gv_image_view_render (self->view_a);
+  else
+    out = gv_image_view_render (self->view_b);
+  return gv_surface_save_png (out, path, error);
 }

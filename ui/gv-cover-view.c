@@ -89,17 +89,19 @@ draw_cover_overlay (GvImageView *view, cairo_t *cr, double scale, gpointer user_
           cairo_set_source_rgba (cr, 0.1, 0.6, 1, 0.9);
           cairo_rectangle (cr, x0, y0, (rd->x1 - rd->x0) * d->width, (rd->y1 - rd->y0) * d->height);
           cairo_stroke (cr);
-          g_snprintf (buf, sizeof buf, "%s %.1f", rd->name, d->regions[i].score);
+          g_snprintf (buf, sizeof buf, "%s %.1f", gv_core_region_text (i), d->regions[i].score);
           /* Corner labels in their box; spine and surface (large boxes that start at the
            * same height) in the middle of theirs so they do not overlap. */
           double lx = x0 + 4 / scale, ly = y0 + 16 / scale;
+          cairo_text_extents_t ext;
+          cairo_text_extents (cr, buf, &ext);
           if (i == GV_REGION_SPINE || i == GV_REGION_SURFACE)
             {
-              cairo_text_extents_t ext;
-              cairo_text_extents (cr, buf, &ext);
               lx = (rd->x0 + rd->x1) / 2 * d->width - ext.width / 2;
               ly = (rd->y0 + rd->y1) / 2 * d->height + (i == GV_REGION_SPINE ? -30 : 30) / scale;
             }
+          /* Inside the cover, so an export at the cover's size shows every label whole. */
+          lx = MAX (4 / scale, MIN (lx, d->width - ext.x_advance - 4 / scale));
           cairo_move_to (cr, lx, ly);
           cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
           cairo_text_path (cr, buf);
@@ -145,8 +147,20 @@ draw_corners (GvImageView *view, cairo_t *cr, double scale, gpointer user_data)
       cairo_arc (cr, q->x[i] + 0.5, q->y[i] + 0.5, 6 / scale, 0, 2 * G_PI);
       cairo_set_source_rgb (cr, 1, 0.85, 0.1);
       cairo_fill (cr);
+      cairo_text_extents_t ext;
+      double lx, ly;
       g_snprintf (buf, sizeof buf, "%s (%.1f, %.1f)", names[i], q->x[i], q->y[i]);
-      cairo_move_to (cr, q->x[i] + 10 / scale, q->y[i] - 8 / scale);
+      cairo_text_extents (cr, buf, &ext);
+      /* Outside the cover: left corners' labels end left of the point, bottom ones sit below. */
+      lx = i == 0 || i == 3 ? q->x[i] - 10 / scale - ext.x_advance : q->x[i] + 10 / scale;
+      ly = i >= 2 ? q->y[i] + 22 / scale : q->y[i] - 8 / scale;
+      cairo_move_to (cr, lx, ly);
+      cairo_text_path (cr, buf);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
+      cairo_set_line_width (cr, 3 / scale);
+      cairo_stroke (cr);
+      cairo_move_to (cr, lx, ly);
+      cairo_set_source_rgb (cr, 1, 0.85, 0.1);
       cairo_show_text (cr, buf);
     }
 }
@@ -262,11 +276,11 @@ fill_defects (GvCoverView *self)
       g_autofree char *t = NULL;
       if (self->inch)
         t = g_strdup_printf (_("%s · %s · %.3f in² · %.2f × %.2f in · severity %.2f"),
-                             gv_defect_kind_name (x->kind), gv_region_def (x->region)->name,
+                             gv_core_kind_text (x->kind), gv_core_region_text (x->region),
                              x->area_mm2 / 645.16, x->bbox_mm[2] / 25.4, x->bbox_mm[3] / 25.4, x->severity);
       else
         t = g_strdup_printf (_("%s · %s · %.1f mm² · %.1f × %.1f mm · severity %.2f"),
-                             gv_defect_kind_name (x->kind), gv_region_def (x->region)->name,
+                             gv_core_kind_text (x->kind), gv_core_region_text (x->region),
                              x->area_mm2, x->bbox_mm[2], x->bbox_mm[3], x->severity);
       GtkWidget *l = gtk_label_new (t);
       gtk_label_set_xalign (GTK_LABEL (l), 0);
@@ -359,4 +373,18 @@ gv_cover_view_init (GvCoverView *self)
   gtk_drawing_area_set_draw_func (self->heat_legend, draw_heat_legend, self, NULL);
   gtk_toggle_button_set_active (self->regions_toggle, TRUE);
   gtk_toggle_button_set_active (self->mask_toggle, TRUE);
+}
+
+void
+gv_cover_view_set_overlays (GvCoverView *self, gboolean mask, gboolean heat, gboolean regions)
+{
+  gtk_toggle_button_set_active (self->mask_toggle, mask);
+  gtk_toggle_button_set_active (self->heat_toggle, heat);
+  gtk_toggle_button_set_active (self->regions_toggle, regions);
+}
+
+gboolean
+gv_cover_view_export_png (GvCoverView *self, const char *path, GError **error)
+{
+  return gv_surface_save_png (gv_image_view_render (self->cover_view), path, error);
 }

@@ -409,3 +409,9 @@ gv_frames_view_init (GvFramesView *self)
   gtk_drawing_area_set_draw_func (self->legend, draw_legend, self, NULL);
   gtk_label_set_text (self->status_label, _("No analysis yet: open a scan and run it."));
 }
+
+gboolean
+gv_frames_view_export_png (GvFramesView *self, const char *path, GError **error)
+{
+  return gv_surface_save_png (gv_image_view_render_pair (self->frame_view, self->flow_view), path, error);
+}

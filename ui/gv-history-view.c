@@ -97,8 +97,13 @@ gv_history_view_reload (GvHistoryView *self)
         gtk_list_box_append (self->runs_list, row);
       }
     {
+      /* ~ for the home folder, as a person reads the path. */
+      const char *home = g_get_home_dir ();
+      gsize hl = home ? strlen (home) : 0;
+      g_autofree char *shown = hl > 1 && g_str_has_prefix (path, home) && path[hl] == G_DIR_SEPARATOR
+                                 ? g_strconcat ("~", path + hl, NULL) : g_strdup (path);
       g_autofree char *t = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u run in %s.", "%u runs in %s.", runs->len),
-                                            runs->len, path);
+                                            runs->len, shown);
       gtk_label_set_text (self->status_label, t);
     }
   }

@@ -436,3 +436,121 @@ gv_image_view_link (GvImageView *a, GvImageView *b)
   g_signal_connect_object (a, "view-changed", G_CALLBACK (follow), b, 0);
   g_signal_connect_object (b, "view-changed", G_CALLBACK (follow), a, 0);
 }
+
+/* ---- export ---- */
+
+static cairo_surface_t *
+texture_surface (GdkTexture *t)
+{
+  int w = gdk_texture_get_width (t), h = gdk_texture_get_height (t);
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+
+  /* GDK's default download format is cairo's ARGB32 (premultiplied, native endian). */
+  gdk_texture_download (t, cairo_image_surface_get_data (s), cairo_image_surface_get_stride (s));
+  cairo_surface_mark_dirty (s);
+  return s;
+}
+
+static void
+paint_texture (cairo_t *cr, GdkTexture *t, double iw, double ih)
+{
+  cairo_surface_t *s = texture_surface (t);
+
+  cairo_save (cr);
+  cairo_scale (cr, iw / gdk_texture_get_width (t), ih / gdk_texture_get_height (t));
+  cairo_set_source_surface (cr, s, 0, 0);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (s);
+}
+
+cairo_surface_t *
+gv_image_view_render (GvImageView *self)
+{
+  double iw, ih;
+  cairo_surface_t *out;
+  cairo_t *cr;
+
+  image_size (self, &iw, &ih);
+  if (iw <= 0 || ih <= 0 || (!self->texture && !self->overlay))
+    return NULL;
+  out = cairo_image_surface_create (CAIRO_FORMAT_RGB24, (int) iw, (int) ih);
+  cr = cairo_create (out);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_paint (cr);
+  if (self->texture)
+    paint_texture (cr, self->texture, iw, ih);
+  if (self->texture && self->split_texture)
+    {
+      double sx = round (iw * self->split);
+      cairo_save (cr);
+      cairo_rectangle (cr, sx, 0, iw - sx, ih);
+      cairo_clip (cr);
+      paint_texture (cr, self->split_texture, iw, ih);
+      cairo_restore (cr);
+      cairo_set_source_rgb (cr, 1, 0.85, 0.2);
+      cairo_rectangle (cr, sx - 1, 0, 2, ih);
+      cairo_fill (cr);
+    }
+  if (self->overlay)
+    {
+      cairo_save (cr);
+      self->overlay (self, cr, MIN (1.0, 1000.0 / MAX (iw, ih)), self->overlay_data);
+      cairo_restore (cr);
+    }
+  cairo_destroy (cr);
+  return out;
+}
+
+cairo_surface_t *
+gv_image_view_render_pair (GvImageView *a, GvImageView *b)
+{
+  cairo_surface_t *sa = gv_image_view_render (a), *sb, *out;
+  int wa, ha, wb;
+  double k;
+  cairo_t *cr;
+
+  if (!sa || !b || !(sb = gv_image_view_render (b)))
+    return sa;
+  wa = cairo_image_surface_get_width (sa);
+  ha = cairo_image_surface_get_height (sa);
+  k = (double) ha / cairo_image_surface_get_height (sb);
+  wb = (int) lround (cairo_image_surface_get_width (sb) * k);
+  /* An 8 px gap, as the panes have on screen. */
+  out = cairo_image_surface_create (CAIRO_FORMAT_RGB24, wa + 8 + wb, ha);
+  cr = cairo_create (out);
+  cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+  cairo_paint (cr);
+  cairo_set_source_surface (cr, sa, 0, 0);
+  cairo_paint (cr);
+  cairo_translate (cr, wa + 8, 0);
+  cairo_scale (cr, k, k);
+  cairo_set_source_surface (cr, sb, 0, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cairo_surface_destroy (sa);
+  cairo_surface_destroy (sb);
+  return out;
+}
+
+gboolean
+gv_surface_save_png (cairo_surface_t *surface, const char *path, GError **error)
+{
+  cairo_status_t st;
+
+  if (!surface)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("This view shows no picture yet: nothing to export."));
+      return FALSE;
+    }
+  st = cairo_surface_write_to_png (surface, path);
+  cairo_surface_destroy (surface);
+  if (st != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s cannot be written: %s."), path,
+                   cairo_status_to_string (st));
+      return FALSE;
+    }
+  return TRUE;
+}

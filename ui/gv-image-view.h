@@ -33,6 +33,19 @@ void gv_image_view_reset (GvImageView *self);
 /* a and b follow each other's zoom and pan. */
 void gv_image_view_link (GvImageView *a, GvImageView *b);
 
+/* ---- export at the image's own resolution (not a screen grab) ---- */
+/* The image at 1 output px per image px: the texture (stretched over the image size when that is
+ * set), the split texture right of split * width, and the overlay. The overlay is handed the
+ * scale the view has when it fits a 1000 px box, so lines and labels look as they do on screen.
+ * NULL when there is no image. */
+cairo_surface_t *gv_image_view_render (GvImageView *self);
+/* a and b side by side (b scaled to a's height), or a alone when b has no image; NULL when a has
+ * none. */
+cairo_surface_t *gv_image_view_render_pair (GvImageView *a, GvImageView *b);
+/* Writes a surface from the functions above to a PNG; takes the surface (NULL: an error saying
+ * there is nothing to export). */
+gboolean gv_surface_save_png (cairo_surface_t *surface, const char *path, GError **error);
+
 /* Signals: "view-changed" (), "probe" (double x, double y: image px under the pointer, or -1),
  * "clicked" (double x, double y). */
 

@@ -111,7 +111,8 @@ golden_card (GvAnalysis *a, int i)
   GtkWidget *l = gtk_label_new (t);
 
   gtk_widget_add_css_class (box, "gv-golden-card");
-  gtk_widget_set_size_request (pic, 300, 170);
+  /* Five cards (the default golden-frame count) fit the default window side by side. */
+  gtk_widget_set_size_request (pic, 240, 135);
   gtk_picture_set_can_shrink (GTK_PICTURE (pic), TRUE);
   gtk_label_set_xalign (GTK_LABEL (l), 0);
   gtk_label_set_justify (GTK_LABEL (l), GTK_JUSTIFY_LEFT);
@@ -168,7 +169,8 @@ gv_overview_view_set_analysis (GvOverviewView *self, GvAnalysis *a)
       gtk_label_set_text (self->grade_label, buf);
       if (g->needs_review)
         {
-          g_autofree char *n = g_strdup_printf (_("Needs review: %s"), g->review_reason);
+          g_autofree char *reason = gv_core_text (g->review_reason);
+          g_autofree char *n = g_strdup_printf (_("Needs review: %s"), reason);
           gtk_label_set_text (self->grade_note_label, n);
         }
       else
@@ -179,14 +181,18 @@ gv_overview_view_set_analysis (GvOverviewView *self, GvAnalysis *a)
         }
       for (int i = 0; i < g->n_lines; i++)
         {
+          g_autofree char *text = gv_core_text (g->lines[i].text);
           if (g->lines[i].delta != 0)
-            g_string_append_printf (why, "%+.1f  %s  → %.1f\n", g->lines[i].delta, g->lines[i].text,
+            g_string_append_printf (why, "%+.1f  %s  → %.1f\n", g->lines[i].delta, text,
                                     g->lines[i].running);
           else
-            g_string_append_printf (why, "• %s\n", g->lines[i].text);
+            g_string_append_printf (why, "• %s\n", text);
         }
       if (g->cap < 10 && g->cap_reason)
-        g_string_append_printf (why, _("Capped at %.1f: %s\n"), g->cap, g->cap_reason);
+        {
+          g_autofree char *reason = gv_core_text (g->cap_reason);
+          g_string_append_printf (why, _("Capped at %.1f: %s\n"), g->cap, reason);
+        }
       if (why->len == 0)
         g_string_append (why, _("No deductions."));
       gtk_label_set_text (self->explanation_label, g_strchomp (why->str));
@@ -216,7 +222,7 @@ gv_overview_view_set_analysis (GvOverviewView *self, GvAnalysis *a)
             {
               const GvDefect *x = &d->defects[i];
               g_string_append_printf (s, _("%d. %s in the %s: %.1f mm², severity %.2f, confidence %.2f\n"),
-                                      i + 1, gv_defect_kind_name (x->kind), region_label (x->region),
+                                      i + 1, gv_core_kind_text (x->kind), gv_core_region_text (x->region),
                                       x->area_mm2, x->severity, x->confidence);
             }
           gtk_label_set_text (self->defects_label, g_strchomp (s->str));

@@ -5,10 +5,12 @@
 
 #include "gv-cli.h"
 #include "gv-error.h"
+#include "gv-url-dialog.h"
 #include "gv-window.h"
 
 struct _GvWindow {
   GtkApplicationWindow parent_instance;
+  GtkButton *open_button;
   GtkMenuButton *recent_button;
   GtkDropDown *backend_dropdown;
   GtkRevealer *message_revealer;
@@ -38,7 +40,7 @@ struct _GvWindow {
 
 G_DEFINE_FINAL_TYPE (GvWindow, gv_window, GTK_TYPE_APPLICATION_WINDOW)
 
-enum { ANALYSIS_FINISHED, BUSY_CHANGED, RUN_STORED, EXPORT_FINISHED, N_SIGNALS };
+enum { ANALYSIS_FINISHED, BUSY_CHANGED, RUN_STORED, EXPORT_FINISHED, DOWNLOAD_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 extern GResource *gv_get_resource (void);
@@ -119,6 +121,7 @@ update_actions (GvWindow *self)
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (map, "export-report")),
                                self->current != NULL && !self->busy);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (map, "open")), !self->busy);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (map, "open-url")), !self->busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->backend_dropdown), !self->busy);
 }
 
@@ -459,6 +462,111 @@ gv_window_open (GvWindow *self, GFile *file, gboolean run)
     gv_window_run (self);
 }
 
+/* ---- Open URL: download with core/net in a thread, then open the file ---- */
+
+static void
+download_progress (gint64 done, gint64 total, gpointer user_data)
+{
+  GvWindow *self = user_data;
+  g_autofree char *t = NULL;
+
+  if (!self->busy || self->disposed)
+    return;
+  if (total > 0)
+    {
+      double frac = CLAMP ((double) done / (double) total, 0, 1);
+      t = g_strdup_printf (_("Download: %.1f of %.1f MB (%.0f %%)"), done / 1e6, total / 1e6, 100 * frac);
+      gtk_progress_bar_set_fraction (self->progress_bar, frac);
+    }
+  else
+    {
+      t = g_strdup_printf (_("Download: %.1f MB"), done / 1e6);
+      gtk_progress_bar_pulse (self->progress_bar);
+    }
+  gtk_progress_bar_set_text (self->progress_bar, t);
+}
+
+static void
+download_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GvWindow *self = GV_WINDOW (source);
+  gboolean run = GPOINTER_TO_INT (user_data);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = gv_url_download_finish (res, &error);
+
+  if (self->disposed)
+    return;
+  g_clear_object (&self->cancellable);
+  set_busy (self, FALSE);
+  if (!path)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_message (self, _("The download was cancelled; nothing was kept."), FALSE);
+      else
+        show_message (self, error->message, TRUE);
+      g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, FALSE);
+      return;
+    }
+  g_signal_emit (self, signals[DOWNLOAD_FINISHED], 0, TRUE);
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    gv_window_open (self, file, run);
+  }
+}
+
+void
+gv_window_open_url (GvWindow *self, const char *url, gboolean run)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dest = NULL, *shown = NULL;
+
+  if (self->busy)
+    {
+      show_message (self, _("An analysis is running: cancel it before opening another video."), TRUE);
+      return;
+    }
+  if (!gv_url_check (url, &error))
+    {
+      show_message (self, error->message, TRUE);
+      return;
+    }
+  if (!gv_url_download_available ())
+    {
+      show_message (self, _("This build cannot download: it was made without libcurl (core/net)."), TRUE);
+      return;
+    }
+  dest = gv_url_download_dest (url);
+  /* The query may carry a token: never shown. */
+  shown = g_strndup (url, strcspn (url, "?#"));
+  self->cancellable = g_cancellable_new ();
+  show_message (self, NULL, FALSE);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_progress_bar_set_text (self->progress_bar, _("Connecting…"));
+  {
+    g_autofree char *t = g_strdup_printf (_("Downloading %s"), shown);
+    gtk_label_set_text (self->progress_label, t);
+  }
+  set_busy (self, TRUE);
+  gv_url_download_async (G_OBJECT (self), url, dest, self->cancellable, download_progress, self,
+                         download_done, GINT_TO_POINTER (run));
+}
+
+static void
+url_dialog_open (GvUrlDialog *dialog, const char *url, GvWindow *self)
+{
+  gv_window_open_url (self, url, TRUE);
+}
+
+static void
+open_url_action (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  GvWindow *self = user_data;
+  GvUrlDialog *dlg = gv_url_dialog_new (GTK_WINDOW (self));
+
+  g_signal_connect_object (dlg, "open", G_CALLBACK (url_dialog_open), self, 0);
+  gtk_window_present (GTK_WINDOW (dlg));
+}
+
 /* ---- file chooser, drag and drop ---- */
 
 static void
@@ -471,7 +579,7 @@ chooser_response (GtkNativeDialog *dialog, int response, GvWindow *self)
         {
           g_autofree char *path = g_file_get_path (file);
           g_autoptr (GError) error = NULL;
-          if (!gv_window_save_screenshot (self, path, &error))
+          if (!gv_window_save_view (self, path, &error))
             show_message (self, error->message, TRUE);
           else
             {
@@ -543,7 +651,14 @@ drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, GvWindo
     return FALSE;
   files = g_value_get_boxed (value);
   for (GSList *l = files; l; l = l->next)
-    if (is_video (l->data))
+    if (g_file_has_uri_scheme (l->data, "http") || g_file_has_uri_scheme (l->data, "https"))
+      {
+        /* A link dragged from a browser: Open URL. */
+        g_autofree char *uri = g_file_get_uri (l->data);
+        gv_window_open_url (self, uri, TRUE);
+        return TRUE;
+      }
+    else if (is_video (l->data))
       {
         gv_window_open (self, l->data, TRUE);
         return TRUE;
@@ -760,6 +875,20 @@ gv_window_save_screenshot (GvWindow *self, const char *path, GError **error)
   return TRUE;
 }
 
+gboolean
+gv_window_save_view (GvWindow *self, const char *path, GError **error)
+{
+  const char *name = gtk_stack_get_visible_child_name (self->stack);
+
+  if (g_strcmp0 (name, "cover") == 0)
+    return gv_cover_view_export_png (self->cover_view, path, error);
+  if (g_strcmp0 (name, "frames") == 0)
+    return gv_frames_view_export_png (self->frames_view, path, error);
+  if (g_strcmp0 (name, "compare") == 0)
+    return gv_compare_view_export_png (self->compare_view, path, error);
+  return gv_window_save_screenshot (self, path, error);
+}
+
 static void
 backend_changed (GtkDropDown *dd, GParamSpec *pspec, GvWindow *self)
 {
@@ -867,7 +996,9 @@ gv_window_class_init (GvWindowClass *klass)
   g_type_ensure (GV_TYPE_COVER_VIEW);
   g_type_ensure (GV_TYPE_COMPARE_VIEW);
   g_type_ensure (GV_TYPE_HISTORY_VIEW);
+  g_type_ensure (GV_TYPE_URL_DIALOG);
   gtk_widget_class_set_template_from_resource (wc, "/io/gradevault/Inspector/ui/gv-window.ui");
+  gtk_widget_class_bind_template_child (wc, GvWindow, open_button);
   gtk_widget_class_bind_template_child (wc, GvWindow, recent_button);
   gtk_widget_class_bind_template_child (wc, GvWindow, backend_dropdown);
   gtk_widget_class_bind_template_child (wc, GvWindow, message_revealer);
@@ -891,6 +1022,9 @@ gv_window_class_init (GvWindowClass *klass)
   signals[EXPORT_FINISHED] = g_signal_new ("export-finished", G_TYPE_FROM_CLASS (klass),
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                                            G_TYPE_BOOLEAN);
+  signals[DOWNLOAD_FINISHED] = g_signal_new ("download-finished", G_TYPE_FROM_CLASS (klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                             1, G_TYPE_BOOLEAN);
   signals[BUSY_CHANGED] = g_signal_new ("busy-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
@@ -898,6 +1032,7 @@ gv_window_class_init (GvWindowClass *klass)
 static const GActionEntry win_entries[] = {
   { "open", open_action, NULL, NULL, NULL, { 0 } },
   { "open-recent", open_recent_action, "s", NULL, NULL, { 0 } },
+  { "open-url", open_url_action, NULL, NULL, NULL, { 0 } },
   { "run", run_action, NULL, NULL, NULL, { 0 } },
   { "cancel", cancel_action, NULL, NULL, NULL, { 0 } },
   { "export", export_action, NULL, NULL, NULL, { 0 } },
@@ -938,6 +1073,8 @@ gv_window_init (GvWindow *self)
   rebuild_recent (self);
   set_current (self, NULL);
   update_actions (self);
+  /* Else the first selectable label of Overview takes the focus and shows a caret. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->open_button));
 }
 
 GvWindow *

@@ -23,6 +23,10 @@ GSettings *gv_ui_settings_new (void);
 GvWindow *gv_window_new (GtkApplication *app);
 /* Opens a video; run: start the analysis at once. */
 void gv_window_open (GvWindow *self, GFile *file, gboolean run);
+/* Open URL: downloads an http(s) video in a thread (progress bar, Cancel), saves it in the user
+ * cache folder (gv_url_download_dir) and opens it like a local file; errors appear in the window.
+ * Emits "download-finished" (gboolean ok). */
+void gv_window_open_url (GvWindow *self, const char *url, gboolean run);
 void gv_window_run (GvWindow *self);
 void gv_window_cancel (GvWindow *self);
 gboolean gv_window_is_busy (GvWindow *self);
@@ -39,6 +43,9 @@ const char *gv_window_get_message (GvWindow *self);
 const char *gv_window_get_progress_text (GvWindow *self);
 /* Writes the window as it is drawn now to a PNG. */
 gboolean gv_window_save_screenshot (GvWindow *self, const char *path, GError **error);
+/* Writes the shown view as a PNG: Cover, Frames and Compare at their images' own resolution
+ * (gv_*_view_export_png), Overview and History as drawn in the window. */
+gboolean gv_window_save_view (GvWindow *self, const char *path, GError **error);
 /* Writes result.json and the golden-frame and cover PNGs of the shown result to dir. */
 gboolean gv_window_export_to (GvWindow *self, const char *dir, GError **error);
 

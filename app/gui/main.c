@@ -1,5 +1,5 @@
-/* main.c: the GradeVault Inspector application (io.gradevault.Inspector). Opening a video from
- * the command line analyses it at once; --screenshots DIR writes each view as a PNG after the
+/* main.c: the GradeVault Inspector application (io.gradevault.Inspector). Opening a video (a file,
+ * or an http(s) URL that is downloaded first) from the command line analyses it at once; --screenshots DIR writes each view as a PNG after the
  * analysis and quits (docs/screenshots, tools/screenshots.sh). */
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -69,6 +69,7 @@ startup (GApplication *app, gpointer data)
   };
   static const struct { const char *action; const char *accels[3]; } accels[] = {
     { "win.open", { "<Control>o", NULL } },
+    { "win.open-url", { "<Control>l", NULL } },
     { "win.run", { "<Control>r", "F5", NULL } },
     { "win.cancel", { "Escape", NULL } },
     { "win.export-report", { "<Control>e", NULL } },
@@ -83,6 +84,10 @@ startup (GApplication *app, gpointer data)
   };
   GSettings *settings;
 
+  /* Numbers in the C locale (gtk_init has just set every category from the environment): the
+   * core reads parameters with strtod and writes its English lines (result.json) with printf,
+   * and the German catalogue writes '.' decimals to match. */
+  setlocale (LC_NUMERIC, "C");
   gv_ui_init ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
@@ -209,7 +214,13 @@ open_files (GApplication *app, GFile **files, int n, const char *hint, gpointer 
       g_mkdir_with_parents (opt_screenshots, 0755);
       g_signal_connect (win, "analysis-finished", G_CALLBACK (analysis_finished), s);
     }
-  if (n > 0)
+  if (n > 0 && (g_file_has_uri_scheme (files[0], "http") || g_file_has_uri_scheme (files[0], "https")))
+    {
+      /* Open URL from the command line: downloaded with core/net, then opened. */
+      g_autofree char *uri = g_file_get_uri (files[0]);
+      gv_window_open_url (win, uri, !opt_no_run);
+    }
+  else if (n > 0)
     gv_window_open (win, files[0], !opt_no_run);
 }
 

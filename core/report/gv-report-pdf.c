@@ -3,7 +3,9 @@
  * golden frames, warped cover (mask and region boxes when present), region table, defect list with
  * crops, per-frame sharpness and motion with the gate, CPU vs GPU, parameters and versions.
  * Pictures are downsampled to about 150 dpi before they are embedded so a report stays small.
- * Strings go through _() (no text domain is bound yet). */
+ * Strings go through _() (the app binds the gradevault-inspector domain); the core's English in
+ * the result (grade lines, reasons, defect kind and region names) is translated through the
+ * templates of gv-i18n.h, the result itself stays English. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@
 #include <glib/gstdio.h>
 #include <pango/pangocairo.h>
 #include <sqlite3.h>
+
+#include "gv-i18n.h"
 
 #include "gv-report-private.h"
 
@@ -123,8 +127,8 @@ text_width (Doc *d, const char *text, double size, gboolean bold)
 static void
 footer (Doc *d)
 {
-  g_autofree char *s = g_strdup_printf (_("GradeVault Inspector · scan %s · run %" G_GINT64_FORMAT
-                                          " · page %d"), d->run->scan_id, d->run->id, d->page);
+  g_autofree char *s = g_strdup_printf (_("GradeVault Inspector · scan %s · run %lld · page %d"),
+                                        d->run->scan_id, (long long) d->run->id, d->page);
   cairo_save (d->cr);
   cairo_set_source_rgb (d->cr, 0.45, 0.45, 0.45);
   text_at (d, MARGIN, d->h - MARGIN + 18, s, 8, FALSE, 0);
@@ -343,6 +347,27 @@ flag_text (const char *flag)
   return NULL;
 }
 
+static const char *
+tr_core (const char *msgid, void *data)
+{
+  return _(msgid);
+}
+
+/* The core's English in the reader's language (owned by the caller). */
+static char *
+core_text (const char *english)
+{
+  size_t n;
+  char *out;
+
+  if (!english)
+    return NULL;
+  n = gv_i18n_translate_line (english, tr_core, NULL, NULL, 0);
+  out = g_malloc (n + 1);
+  gv_i18n_translate_line (english, tr_core, NULL, out, n + 1);
+  return out;
+}
+
 static void
 grade_explanation (Doc *d, JsonObject *g)
 {
@@ -361,14 +386,18 @@ grade_explanation (Doc *d, JsonObject *g)
         {
           JsonNode *n = json_array_get_element (lines, i);
           if (JSON_NODE_HOLDS_VALUE (n))
-            row_add (rows, 3, json_node_get_string (n), "", "");
+            {
+              g_autofree char *text = core_text (json_node_get_string (n));
+              row_add (rows, 3, text, "", "");
+            }
           else if (JSON_NODE_HOLDS_OBJECT (n))
             {
               JsonObject *o = json_node_get_object (n);
               double delta = _gv_json_num (o, "delta", 0);
               g_autofree char *ds = delta != 0 ? g_strdup_printf ("%+.2f", delta) : g_strdup ("");
               g_autofree char *rs = num (_gv_json_num (o, "running", NAN), 2);
-              row_add (rows, 3, _gv_json_str (o, "text"), ds, rs);
+              g_autofree char *text = core_text (_gv_json_str (o, "text"));
+              row_add (rows, 3, text, ds, rs);
             }
         }
       table (d, rows, w, 3, 9);
@@ -391,8 +420,8 @@ cover_page (Doc *d, JsonObject *root)
   d->y += text_at (d, MARGIN, d->y, _("Scan report"), 26, TRUE, 0) + 8;
   cairo_set_source_rgb (d->cr, 0, 0, 0);
   {
-    g_autofree char *s = g_strdup_printf (_("Scan %s · run %" G_GINT64_FORMAT " · %s · analysed %s"),
-                                          run->scan_id, run->id, gv_run_status_name (run->status),
+    g_autofree char *s = g_strdup_printf (_("Scan %s · run %lld · %s · analysed %s"),
+                                          run->scan_id, (long long) run->id, gv_run_status_name (run->status),
                                           run->started_at ? run->started_at : "?");
     para (d, s, 11, FALSE);
   }
@@ -419,8 +448,9 @@ cover_page (Doc *d, JsonObject *root)
       {
         double est = _gv_json_num (g, "estimate", _gv_json_num (g, "grade_estimate", NAN));
         big = g_strdup (_("Review"));
+        g_autofree char *reason = core_text (_gv_json_str (g, "review_reason"));
         sub = !isnan (est) ? g_strdup_printf (_("needs a person's review (estimate %.1f): %s"), est,
-                                              _gv_json_str (g, "review_reason") ? _gv_json_str (g, "review_reason") : "")
+                                              reason ? reason : "")
                            : g_strdup (_("needs a person's review"));
       }
     else
@@ -685,7 +715,10 @@ cover_section (Doc *d, JsonObject *root, GPtrArray *regions, cairo_surface_t **c
       cairo_set_line_width (d->cr, 1);
       cairo_rectangle (d->cr, MARGIN + sc * b[0], d->y + sc * b[1], sc * b[2], sc * b[3]);
       cairo_stroke (d->cr);
-      text_at (d, MARGIN + sc * b[0] + 2, d->y + sc * b[1] + 2, r->name, 7, TRUE, 0);
+      {
+        g_autofree char *name = core_text (r->name);
+        text_at (d, MARGIN + sc * b[0] + 2, d->y + sc * b[1] + 2, name, 7, TRUE, 0);
+      }
     }
   /* Defect boxes (cover px) with their numbers in the defect list: the mask alone is often too
    * small to see at page scale. */
@@ -732,7 +765,8 @@ regions_section (Doc *d, GPtrArray *regions)
       g_autofree char *c = num (_gv_json_num (r->obj, "max_intensity", NAN), 3);
       g_autofree char *e = num (_gv_json_num (r->obj, "edge_density", NAN), 2);
       g_autofree char *q = num (_gv_json_num (r->obj, "quality_score", NAN), 2);
-      row_add (rows, 6, r->name, a, b, c, e, q);
+      g_autofree char *name = core_text (r->name);
+      row_add (rows, 6, name, a, b, c, e, q);
     }
   table (d, rows, w, 6, 9);
   muted (d, _("Quality score: higher means more damage (the worker's formula)."));
@@ -807,9 +841,10 @@ defects_section (Doc *d, JsonObject *root, cairo_surface_t *cover)
         g_autofree char *sev = num (_gv_json_num (o, "severity", NAN), 2);
         g_autofree char *area = num (_gv_json_num (o, "area_mm2", NAN), 2);
         g_autofree char *conf = num (_gv_json_num (o, "confidence", NAN), 2);
+        g_autofree char *kind_t = core_text (kind);
+        g_autofree char *region_t = core_text (_gv_json_str (o, "region"));
         line = g_strdup_printf (_("#%u  %s in %s\nbox %s · area %s mm² · severity %s · confidence %s"),
-                                i + 1, kind ? kind : _("defect"),
-                                _gv_json_str (o, "region") ? _gv_json_str (o, "region") : "?", box,
+                                i + 1, kind_t ? kind_t : _("defect"), region_t ? region_t : "?", box,
                                 area, sev, conf);
       }
       text_at (d, MARGIN + cropw + 12, d->y + 4, line, 9, FALSE, d->w - 2 * MARGIN - cropw - 12);
@@ -977,9 +1012,9 @@ compare_section (Doc *d, const GvComparison *cmp)
       return;
     }
   {
-    g_autofree char *s = g_strdup_printf (_("A: run %" G_GINT64_FORMAT " on %s (%s). B: run %"
-                                            G_GINT64_FORMAT " on %s (%s). Result: %s."),
-                                          cmp->run_a, cmp->backend_a, cmp->device_a, cmp->run_b,
+    g_autofree char *s = g_strdup_printf (_("A: run %lld on %s (%s). B: run %lld on %s (%s). Result: %s."),
+                                          (long long) cmp->run_a, cmp->backend_a, cmp->device_a,
+                                          (long long) cmp->run_b,
                                           cmp->backend_b, cmp->device_b,
                                           cmp->pass ? _("every output within tolerance")
                                                     : _("some outputs differ beyond tolerance"));
@@ -1123,8 +1158,8 @@ gv_report_write_pdf (const GvRun *run, const GvComparison *cmp, GvPaper paper, c
   wc.f = fdopen (fd, "wb");
   surface = cairo_pdf_surface_create_for_stream (write_pdf, &wc, w, h);
   {
-    g_autofree char *title = g_strdup_printf (_("Scan report %s (run %" G_GINT64_FORMAT ")"),
-                                              run->scan_id, run->id);
+    g_autofree char *title = g_strdup_printf (_("Scan report %s (run %lld)"),
+                                              run->scan_id, (long long) run->id);
     cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, title);
     cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "GradeVault Inspector");
   }
