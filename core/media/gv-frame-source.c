@@ -1016,8 +1016,15 @@ gv_hw_setup (GvFrameSource *src, const AVCodec *codec, int mode, void *cuda_ctx)
   if (!src->dec->hw_device_ctx)
     return gv_error_set (GV_ENOMEM, "%s: out of memory", src->name);
   src->dec->get_format = gv_get_format;
-  /* NVDEC decodes asynchronously itself; FFmpeg's frame threads would only hold more surfaces */
-  src->dec->thread_count = 1;
+  /* Decoder (frame) threads with NVDEC keep several decodes in flight: 4 by default, the best of
+   * 1, 4 and FFmpeg's choice on the H100 machine (docs/performance.md); GV_NVDEC_THREADS
+   * overrides (0 = FFmpeg's choice). */
+  {
+    const char *t = getenv ("GV_NVDEC_THREADS");
+    src->dec->thread_count = t && *t ? atoi (t) : 4;
+    if (src->dec->thread_count < 0 || src->dec->thread_count > 64)
+      src->dec->thread_count = 4;
+  }
   snprintf (src->info.hw_decode, sizeof src->info.hw_decode, "cuda (NVDEC, FFmpeg hwaccel)");
   return 0;
 }
