@@ -101,6 +101,23 @@ assert_same_image (const GvImage *a, const GvImage *b, const char *what, int fra
     }
 }
 
+/* Measures the loaded frame on both backends and compares every output bit for bit. */
+static void
+measure_same (GvBackend *a, GvBackend *b, const GvQuad *q, int i)
+{
+  GvFrameMetrics ma, mb;
+  g_assert_cmpint (a->ops->measure (a, q, &ma), ==, GV_OK);
+  g_assert_cmpint (b->ops->measure (b, q, &mb), ==, GV_OK);
+  assert_same_double (ma.sharpness, mb.sharpness, "sharpness", i);
+  assert_same_double (ma.sharpness_frame, mb.sharpness_frame, "sharpness (frame)", i);
+  assert_same_double (ma.motion, mb.motion, "motion", i);
+  assert_same_double (ma.motion_frame, mb.motion_frame, "motion (frame)", i);
+  assert_same_double (ma.motion_max, mb.motion_max, "motion max", i);
+  g_assert_cmpint (ma.roi_used, ==, mb.roi_used);
+  if (i > 0)
+    assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
+}
+
 /* Renders n gray frames of a synthetic scan. */
 static GvImage **
 render_frames (int w, int h, int n, unsigned seed, GvImage **rgb_out)
@@ -151,22 +168,12 @@ compare_backends (BackendNew make_b, int w, int h, int analysis_size, int n, int
   g_assert_cmpint (make_b (&p, &b), ==, GV_OK);
   for (int i = 0; i < n; i++)
     {
-      GvFrameMetrics ma, mb;
       const GvQuad *q = i % 2 ? &roi : NULL;
       g_assert_cmpint (a->ops->load (a, f[i]), ==, GV_OK);
       g_assert_cmpint (b->ops->load (b, f[i]), ==, GV_OK);
       assert_same_image (a->ops->analysis_image (a), b->ops->analysis_image (b), "analysis image", i);
-      g_assert_cmpint (a->ops->measure (a, q, &ma), ==, GV_OK);
-      g_assert_cmpint (b->ops->measure (b, q, &mb), ==, GV_OK);
-      assert_same_double (ma.sharpness, mb.sharpness, "sharpness", i);
-      assert_same_double (ma.sharpness_frame, mb.sharpness_frame, "sharpness (frame)", i);
-      assert_same_double (ma.motion, mb.motion, "motion", i);
-      assert_same_double (ma.motion_frame, mb.motion_frame, "motion (frame)", i);
-      assert_same_double (ma.motion_max, mb.motion_max, "motion max", i);
-      g_assert_cmpint (ma.roi_used, ==, mb.roi_used);
-      if (i > 0)
-        assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
-      else
+      measure_same (a, b, q, i);
+      if (i == 0)
         g_assert_null (b->ops->last_flow (b));
     }
   /* a perspective warp of the colour frame onto a small canonical cover */
@@ -337,19 +344,6 @@ test_emulated_pipeline (void)
   compare_pipelines (gv_backend_emulated_new, 640, 360, 320, 10);
 }
 
-static void
-measure_same (GvBackend *a, GvBackend *b, const GvQuad *q, int i)
-{
-  GvFrameMetrics ma, mb;
-  g_assert_cmpint (a->ops->measure (a, q, &ma), ==, GV_OK);
-  g_assert_cmpint (b->ops->measure (b, q, &mb), ==, GV_OK);
-  assert_same_double (ma.sharpness, mb.sharpness, "sharpness", i);
-  assert_same_double (ma.sharpness_frame, mb.sharpness_frame, "sharpness (frame)", i);
-  assert_same_double (ma.motion, mb.motion, "motion", i);
-  assert_same_double (ma.motion_max, mb.motion_max, "motion max", i);
-  if (i > 0)
-    assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
-}
 
 /* The device path replays recorded launch sequences (CUDA graphs on a device): a change of frame
  * size mid-stream must drop them, frames kept in device memory must give what uploaded frames

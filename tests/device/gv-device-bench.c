@@ -43,22 +43,37 @@ say (const char *fmt, ...)
 
 #define NDISTINCT 12
 
-/* End-to-end rate of load + measure over n frames (cycling the distinct ones). */
+/* Loads frame i (cycling the distinct ones): from host memory, or kept on the device. */
+static int
+load_host (GvBackend *be, GvImage **gray, int i)
+{
+  return be->ops->load (be, gray[i % NDISTINCT]);
+}
+
+static int
+load_kept (GvBackend *be, GvImage **gray, int i)
+{
+  return gv_cuda_engine_load_kept (be, i % NDISTINCT);
+}
+
+/* Rate of load + measure over n frames after 3 warm-up frames, within budget seconds; -1 on
+ * failure. */
 static double
-run_backend (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget)
+timed_frames (GvBackend *be, int (*load) (GvBackend *, GvImage **, int), GvImage **gray, int n,
+              const GvQuad *roi, double budget)
 {
   GvFrameMetrics m;
-  double t0, t;
+  double t0;
   int i;
 
   be->ops->reset (be);
-  for (i = 0; i < 3; i++) /* warm-up: allocations, first launches */
-    if (be->ops->load (be, gray[i % NDISTINCT]) || be->ops->measure (be, roi, &m))
+  for (i = 0; i < 3; i++) /* warm-up: allocations, first launches, recordings */
+    if (load (be, gray, i) || be->ops->measure (be, roi, &m))
       return -1.0;
   t0 = gv_monotonic_seconds ();
   for (i = 0; i < n; i++)
     {
-      if (be->ops->load (be, gray[i % NDISTINCT]) || be->ops->measure (be, roi, &m))
+      if (load (be, gray, i) || be->ops->measure (be, roi, &m))
         return -1.0;
       if ((i & 7) == 7 && gv_monotonic_seconds () - t0 > budget)
         {
@@ -66,8 +81,14 @@ run_backend (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double bud
           break;
         }
     }
-  t = gv_monotonic_seconds () - t0;
-  return i / t;
+  return i / (gv_monotonic_seconds () - t0);
+}
+
+/* End-to-end rate of load + measure over n frames (cycling the distinct ones). */
+static double
+run_backend (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget)
+{
+  return timed_frames (be, load_host, gray, n, roi, budget);
 }
 
 /* Frame analysis from luma already in device memory: the frames are kept on the device once,
@@ -76,8 +97,7 @@ run_backend (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double bud
 static double
 run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget, int *same)
 {
-  GvFrameMetrics m, a[4], b[4];
-  double t0, t;
+  GvFrameMetrics a[4], b[4];
   int i;
 
   if (gv_cuda_engine_keep_frames (be, gray, NDISTINCT))
@@ -96,23 +116,7 @@ run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget
         || a[i].motion != b[i].motion || a[i].motion_frame != b[i].motion_frame
         || a[i].motion_max != b[i].motion_max)
       *same = 0;
-  be->ops->reset (be);
-  for (i = 0; i < 3; i++)
-    if (gv_cuda_engine_load_kept (be, i % NDISTINCT) || be->ops->measure (be, roi, &m))
-      return -1.0;
-  t0 = gv_monotonic_seconds ();
-  for (i = 0; i < n; i++)
-    {
-      if (gv_cuda_engine_load_kept (be, i % NDISTINCT) || be->ops->measure (be, roi, &m))
-        return -1.0;
-      if ((i & 7) == 7 && gv_monotonic_seconds () - t0 > budget)
-        {
-          i++;
-          break;
-        }
-    }
-  t = gv_monotonic_seconds () - t0;
-  return i / t;
+  return timed_frames (be, load_kept, gray, n, roi, budget);
 }
 
 static void
