@@ -120,9 +120,14 @@ test_clean_empty (void)
     {
       Scan sc = scan_analyze (clean_seeds[i], 0, 2);
       g_assert_nonnull (sc.rep->mask);
-      g_test_message ("clean seed %u: %d covers, %.3f %% flagged, %d defects, grade %.1f",
+      GString *list = g_string_new (NULL);
+      for (int k = 0; k < sc.rep->n_defects; k++)
+        g_string_append_printf (list, " %s %.2f", gv_defect_kind_name (sc.rep->defects[k].kind),
+                                sc.rep->defects[k].severity);
+      g_test_message ("clean seed %u: %d covers, %.3f %% flagged, %d defects, grade %.1f;%s",
                       clean_seeds[i], sc.rep->n_covers, sc.rep->defect_percentage,
-                      sc.rep->n_defects, sc.rep->grade.grade_estimate);
+                      sc.rep->n_defects, sc.rep->grade.grade_estimate, list->str);
+      g_string_free (list, TRUE);
       /* issue 3: at most 0.5 % of a clean cover (the worker flags about a third) */
       g_assert_cmpfloat (sc.rep->defect_percentage, <=, 0.5);
       scan_clear (&sc);
@@ -136,11 +141,47 @@ boxes_touch (const int a[4], const int b[4], int pad)
          && b[1] <= a[1] + a[3] + pad;
 }
 
+/* Ranks with ties averaged (0-based). */
+static void
+ranks (const double *v, int n, double *r)
+{
+  for (int i = 0; i < n; i++)
+    {
+      int below = 0, same = 0;
+      for (int j = 0; j < n; j++)
+        {
+          below += v[j] < v[i];
+          same += v[j] == v[i];
+        }
+      r[i] = below + 0.5 * (same - 1);
+    }
+}
+
+/* Spearman's rank correlation: Pearson's on the ranks (ties averaged). */
+static double
+spearman (const double *a, const double *b, int n)
+{
+  double ra[64], rb[64], ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+  g_assert_cmpint (n, <=, 64);
+  ranks (a, n, ra);
+  ranks (b, n, rb);
+  for (int i = 0; i < n; i++)
+    ma += ra[i] / n, mb += rb[i] / n;
+  for (int i = 0; i < n; i++)
+    {
+      sab += (ra[i] - ma) * (rb[i] - mb);
+      saa += (ra[i] - ma) * (ra[i] - ma);
+      sbb += (rb[i] - mb) * (rb[i] - mb);
+    }
+  return saa > 0 && sbb > 0 ? sab / sqrt (saa * sbb) : 0;
+}
+
 static void
 test_accuracy (void)
 {
   long inter = 0, uni = 0;
-  int big = 0, found = 0, typed = 0;
+  int big = 0, found = 0, typed = 0, nreg = 0;
+  double rscore[64], rtrue[64];
 
   for (guint i = 0; i < G_N_ELEMENTS (damaged_seeds); i++)
     {
@@ -154,6 +195,21 @@ test_accuracy (void)
             inter += a && b;
             uni += a || b;
           }
+      /* region scores against the true damage: % of the region in the truth mask */
+      for (int k = 0; k < GV_REGION_N; k++)
+        {
+          const GvRegionDef *rd = gv_region_def ((GvRegionId) k);
+          long n = 0, in = 0;
+          for (int y = 0; y < CH; y++)
+            for (int x = 0; x < CW; x++)
+              if (x >= rd->x0 * CW && x < rd->x1 * CW && y >= rd->y0 * CH && y < rd->y1 * CH)
+                {
+                  n++;
+                  in += gv_image_row_u8 (tm, y)[x] != 0;
+                }
+          rscore[nreg] = sc.rep->regions[k].score;
+          rtrue[nreg++] = n ? 100.0 * in / n : 0;
+        }
       for (int k = 0; k < gv_synth_n_defects (sc.synth); k++)
         {
           const GvSynthDefect *t = gv_synth_defect (sc.synth, k);
@@ -175,15 +231,32 @@ test_accuracy (void)
         }
       scan_clear (&sc);
     }
-  double iou = uni ? (double) inter / uni : 0;
-  g_test_message ("IoU %.3f; severity >= 0.5: found %d/%d, right type %d/%d", iou, found, big,
-                  typed, big);
-  /* Regression floors: what this version measures (docs/accuracy.md). */
-  g_assert_cmpfloat (iou, >=, 0.08);
-  g_assert_cmpint (found * 10, >=, big * 5);
-  /* issue 3's targets: IoU >= 0.5, found >= 90 %, right type >= 80 % */
-  if (iou < 0.5 || found * 10 < big * 9 || typed * 10 < big * 8)
-    g_test_incomplete ("issue 3 accuracy targets not met yet (see docs/accuracy.md)");
+  double iou = uni ? (double) inter / uni : 0, rho = spearman (rscore, rtrue, nreg);
+  g_test_message ("IoU %.3f; severity >= 0.5: found %d/%d, right type %d/%d; region Spearman %.3f",
+                  iou, found, big, typed, big, rho);
+  /* Regression floors, a little under what this version measures (docs/accuracy.md: IoU 0.453,
+   * found 19/22, right type 15/22, Spearman 0.760); the analysis is deterministic, so a drop
+   * below them is a change of method, not noise. */
+  g_assert_cmpfloat (iou, >=, 0.42);
+  g_assert_cmpint (found * 100, >=, big * 80);
+  g_assert_cmpint (typed * 100, >=, big * 60);
+  g_assert_cmpfloat (rho, >=, 0.70);
+  /* issue 3's targets, none of which this set meets yet (the clean-cover limit, the monotonic
+   * grade and determinism are asserted by their own tests): IoU >= 0.5, found >= 90 %, right
+   * type >= 80 %, region Spearman >= 0.8. When one holds, replace its floor above by the target
+   * and drop it here. */
+  GString *unmet = g_string_new ("issue 3 targets not met (docs/accuracy.md):");
+  if (iou < 0.5)
+    g_string_append_printf (unmet, " IoU %.3f < 0.5;", iou);
+  if (found * 10 < big * 9)
+    g_string_append_printf (unmet, " found %d/%d < 90 %%;", found, big);
+  if (typed * 10 < big * 8)
+    g_string_append_printf (unmet, " right type %d/%d < 80 %%;", typed, big);
+  if (rho < 0.8)
+    g_string_append_printf (unmet, " region Spearman %.3f < 0.8;", rho);
+  if (iou < 0.5 || found * 10 < big * 9 || typed * 10 < big * 8 || rho < 0.8)
+    g_test_incomplete (unmet->str);
+  g_string_free (unmet, TRUE);
 }
 
 static void
@@ -358,7 +431,8 @@ test_pipeline_stages (void)
 {
   Feed f = { make_synth (104, 3, 40, 960, 540), 40, 0, gv_image_new (960, 540, 3, GV_U8),
              gv_image_new (960, 540, 1, GV_U8) };
-  GvFrameFeed feed = { &f, f.n, f_next, f_keep, f_to_rgb, f_release };
+  GvFrameFeed feed = { .ud = &f, .frames_hint = f.n, .next = f_next, .keep = f_keep,
+                       .to_rgb = f_to_rgb, .release = f_release };
   GvProgress prog = { NULL, on_progress, NULL };
   GvParams p;
   GvBackend *be = NULL;

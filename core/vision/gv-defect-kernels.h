@@ -33,16 +33,31 @@
 #define GV_DK_CUT_AMIN 0.35f
 #define GV_DK_TABLE_TOL 22
 
-/* Stain: a multiplicative brown tint. Across a stain's edge the per-channel log ratio of the
- * colours points along GV_DK_STAIN_DIR (red darkens least, blue most) within
- * GV_DK_STAIN_COS, with a size of at least GV_DK_STAIN_MIN (natural log units); grey shading
- * (1, 1, 1) is 21 degrees away. */
-#define GV_DK_STAIN_DIR_R 0.26f
-#define GV_DK_STAIN_DIR_G 0.49f
-#define GV_DK_STAIN_DIR_B 0.83f
-#define GV_DK_STAIN_COS 0.995f
-#define GV_DK_STAIN_MIN 0.18f
-#define GV_DK_STAIN_MAX 1.20f
+/* Stain: a multiplicative brown tint. The stained colour is the clean one times (1 - t k_c):
+ * channel c loses the share t k_c, k = GV_DK_STAIN_K* (red least, blue most; a coffee stain of
+ * tint t). Across a stain's edge the brighter side hi and the darker lo then differ by exactly
+ * d_c = t k_c hi_c. t is fitted by least squares in colour units (a dark channel, whose ratio
+ * is noise, weighs little); the fit must explain the change within GV_DK_STAIN_RES0 units in
+ * quadrature with GV_DK_STAIN_RESK of its size: grey shading (d proportional to hi) leaves
+ * 0.3..0.37 of its size unexplained on neutral and yellow grounds. */
+#define GV_DK_STAIN_KR 0.22f
+#define GV_DK_STAIN_KG 0.40f
+#define GV_DK_STAIN_KB 0.62f
+/* t from a faint tint to the darkest a stain gets (blue down to 38 %; a darker step is ink) */
+#define GV_DK_STAIN_TMIN 0.10f
+#define GV_DK_STAIN_TMAX 1.00f
+/* the fitted change t |k hi| at least this many colour units: below it, noise and coding */
+#define GV_DK_STAIN_DMIN 12.0f
+/* residual allowed: 2.5 units (noise on flat print) in quadrature with 15 % of the change */
+#define GV_DK_STAIN_RES0 2.5f
+#define GV_DK_STAIN_RESK 0.15f
+/* Weight of blue in the fit: 4:2:0 video carries colour at half resolution and blue takes the
+ * most of it (B = Y + 1.772 Cb), so across an edge blue is the least trustworthy channel (and
+ * the darkest on yellow grounds, where its ratio is noise). */
+#define GV_DK_STAIN_WB 0.3f
+/* On a saturated ground (one channel carries the colour) a tint cannot be told from shading:
+ * the stain direction k * hi must be at least this far (sine) from hi itself. */
+#define GV_DK_STAIN_MINSIN 0.15f
 
 /* BT.601 luma in fixed point (as gv_image_rgb_to_gray). */
 GV_KERNEL int
@@ -167,9 +182,17 @@ gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const 
 
 /* Line evidence at (x, y) of an RGB image: the strongest whitening over four directions (sides
  * at 2 px, or 2.8 px diagonally: lines up to about 3 px wide). No side sample out to 4
- * px may be ink-black (luma < GV_DK_LINE_INK): the gaps between printed black strokes (text,
+ * px may be ink-black (gv_dk_is_ink): the gaps between printed black strokes (text,
  * bar codes) are white ink, not damage. Sides outside the image give 0. */
 #define GV_DK_LINE_INK 70
+/* Black ink: every channel below GV_DK_LINE_INK (navy or deep red print is colour, and a
+ * crease whitening across it shows best). */
+GV_KERNEL int
+gv_dk_is_ink (const uint8_t *p)
+{
+  return p[0] < GV_DK_LINE_INK && p[1] < GV_DK_LINE_INK && p[2] < GV_DK_LINE_INK;
+}
+
 GV_KERNEL float
 gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
 {
@@ -188,7 +211,7 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
           int mm = k < 2 ? m : m - 1;
           const uint8_t *qa = img + (long) (y - dy * mm) * stride + 3 * (x - dx * mm);
           const uint8_t *qb = img + (long) (y + dy * mm) * stride + 3 * (x + dx * mm);
-          ink = gv_dk_luma (qa) < GV_DK_LINE_INK || gv_dk_luma (qb) < GV_DK_LINE_INK;
+          ink = gv_dk_is_ink (qa) || gv_dk_is_ink (qb);
         }
       if (ink)
         continue;
@@ -201,46 +224,61 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
   return best;
 }
 
-/* Stain-edge evidence at (x, y): the largest log-ratio size along the stain direction over four
- * directions at +-3 px; lg is logf(0..255) tabulated on the host. 0 when none. */
+/* Stain-edge evidence at (x, y): the largest tint t fitted (weighted least squares, weights
+ * 1 1 GV_DK_STAIN_WB) over four directions at +-3 px (0 when none passes). A clipped channel
+ * (>= 252) carries no ratio: no evidence there. *dark: the offset (dx, dy) towards the darker
+ * (stained) side of the best direction, as (dx + 3) + 7 (dy + 3). */
 GV_KERNEL float
-gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, const float *lg)
+gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, uint8_t *dark)
 {
   const int dirs[4][2] = { { 3, 0 }, { 0, 3 }, { 2, 2 }, { 2, -2 } };
-  const float sd[3] = { GV_DK_STAIN_DIR_R, GV_DK_STAIN_DIR_G, GV_DK_STAIN_DIR_B };
+  const float kk[3] = { GV_DK_STAIN_KR, GV_DK_STAIN_KG, GV_DK_STAIN_KB };
+  const float wt[3] = { 1.0f, 1.0f, GV_DK_STAIN_WB };
   float best = 0.0f;
+  *dark = 24; /* (0, 0) */
   if (x < 3 || y < 3 || x >= w - 3 || y >= h - 3)
     return 0.0f;
   for (int k = 0; k < 4; k++)
     {
       const uint8_t *a = img + (long) (y - dirs[k][1]) * stride + 3 * (x - dirs[k][0]);
       const uint8_t *b = img + (long) (y + dirs[k][1]) * stride + 3 * (x + dirs[k][0]);
-      float l, ll = 0.0f, m = 0.0f, ss = 0.0f;
-      int nv = 0;
-      /* a channel near black or white carries no ratio: no evidence there */
+      const uint8_t *hi = a, *lo = b;
+      int sg = 1;
+      if (gv_dk_luma (b) > gv_dk_luma (a))
+        hi = b, lo = a, sg = -1;
+      if (hi[0] >= 252 || hi[1] >= 252 || hi[2] >= 252)
+        continue;
+      float pd = 0.0f, pp = 0.0f, dd = 0.0f, hp = 0.0f, hh = 0.0f, pu = 0.0f;
       for (int c = 0; c < 3; c++)
         {
-          if (a[c] < 20 || b[c] < 20 || a[c] > 250 || b[c] > 250)
-            continue;
-          nv++;
-          l = lg[a[c]] - lg[b[c]];
-          ll += l * l;
-          m += l * sd[c];
-          ss += sd[c] * sd[c];
+          float p = kk[c] * (float) hi[c], d = (float) hi[c] - (float) lo[c];
+          pd += wt[c] * p * d;
+          pp += wt[c] * p * p;
+          dd += wt[c] * d * d;
+          hp += p * (float) hi[c];
+          hh += (float) hi[c] * (float) hi[c];
+          pu += p * p;
         }
-      if (nv < 3)
+      if (pp <= 0.0f)
         continue;
-      if (m < 0.0f)
-        m = -m;
-      /* size along the direction (restricted to the channels used) */
-      if (m * m < GV_DK_STAIN_MIN * GV_DK_STAIN_MIN * ss || m * m > GV_DK_STAIN_MAX * GV_DK_STAIN_MAX * ss)
+      /* sin^2 (hi, k hi) = 1 - (hi.p)^2 / (|hi|^2 |p|^2), unweighted */
+      if (hp * hp > (1.0f - GV_DK_STAIN_MINSIN * GV_DK_STAIN_MINSIN) * hh * pu)
         continue;
-      /* cos = m / (|l| |s|) >= GV_DK_STAIN_COS, squared to avoid a square root */
-      if (m * m < GV_DK_STAIN_COS * GV_DK_STAIN_COS * ll * ss)
+      float t = pd / pp;
+      if (t < GV_DK_STAIN_TMIN || t > GV_DK_STAIN_TMAX)
         continue;
-      m = m * m / ss; /* squared size */
-      if (m > best)
-        best = m;
+      float e2 = t * t * pp; /* squared size of the fitted change */
+      if (e2 < GV_DK_STAIN_DMIN * GV_DK_STAIN_DMIN)
+        continue;
+      /* residual of the fit: |d|^2 - (d.p)^2 / |p|^2 */
+      float r2 = dd - t * pd;
+      if (r2 > GV_DK_STAIN_RES0 * GV_DK_STAIN_RES0 + GV_DK_STAIN_RESK * GV_DK_STAIN_RESK * e2)
+        continue;
+      if (t > best)
+        {
+          best = t;
+          *dark = (uint8_t) ((sg * dirs[k][0] + 3) + 7 * (sg * dirs[k][1] + 3));
+        }
     }
   return best;
 }

@@ -11,7 +11,9 @@
  * 3. Evidence on the print estimate, with absolute thresholds (gv-defect-kernels.h):
  *    - table seen inside the ideal outline, connected to the outside (corner wear, chips, tears);
  *    - thin lines whitened towards exposed paper fibre (creases, scratches, spine stress, tears);
- *    then connected components filtered by shape and classified by where they lie.
+ *    - stain edges: a multiplicative brown tint fitted across the edge, with the side it darkens;
+ *    then connected components filtered by shape and classified by where they lie; a stain is
+ *    the region its edges enclose facing inwards (darker side in) all round.
  * Every per-pixel step runs rows through gv_parallel_for; reductions are per row, summed in row
  * order, so the result is identical for any thread count. */
 #include "gv-defects.h"
@@ -241,8 +243,8 @@ line_rows (void *data, int b, int e)
 typedef struct {
   const GvImage *print;
   GvImage *stain; /* F32, cover size */
+  uint8_t *dark;  /* cover size: towards the darker side, gv_dk_stain_at */
   int M;
-  const float *lg;
 } StainCtx;
 
 static void
@@ -255,7 +257,7 @@ stain_rows (void *data, int b, int e)
       float *o = gv_image_row_f32 (c->stain, y);
       for (int x = 0; x < c->stain->width; x++)
         o[x] = gv_dk_stain_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
-                               x + c->M, y + c->M, c->lg);
+                               x + c->M, y + c->M, c->dark + (size_t) y * c->stain->width + x);
     }
 }
 
@@ -378,6 +380,27 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
       }
 }
 
+/* A stain's outline (gv_dk_stain_at gives each edge pixel its darker side): of its edge
+ * pixels facing in or out, at least this share faces in, darker side inside and brighter
+ * outside (print edges joined to a contour face either way: 0.8..0.85 on the synthetic covers;
+ * stains 0.95..0.99) ... */
+#define GV_DK_STAIN_POLARITY 0.85
+/* ... and such inward edges lie within 2 px of this share of the filled region's boundary
+ * (stains 0.48..0.87; a printed box whose one side happens to look tinted, 0.28). */
+#define GV_DK_STAIN_CLOSED 0.45
+/* ... and there are at least this many of them per boundary pixel (a stain's rim is a
+ * continuous band of tint, 0.6..1.7 on the synthetic covers; print edges that happen to
+ * enclose something are sparse, 0.1..0.37) */
+#define GV_DK_STAIN_DENSE 0.5
+
+/* Rays (bits: left, right, up, down) that met an inward-facing stain edge: 3 of 4, or an
+ * opposite pair. */
+static int
+enclosed (int b)
+{
+  return __builtin_popcount ((unsigned) b) >= 3 || (b & 3) == 3 || (b & 12) == 12;
+}
+
 static double
 clamp01 (double v)
 {
@@ -394,7 +417,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
   GvDefectReport *r = calloc (1, sizeof *r);
   GvImage *covers[GV_DEFECTS_MAX_COVERS] = { 0 };
   GvImage *ref = NULL, *gray = NULL, *line = NULL, *stain = NULL;
-  uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL;
+  uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL, *sdark = NULL;
   int *lab = NULL, *grp = NULL;
   Comp *comps = NULL;
   LineFeat *feat = NULL;
@@ -523,6 +546,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
   cand = calloc (npx, 1);
   tmp = calloc (npx, 1);
   final = calloc (npx, 1);
+  sdark = calloc (npx, 1);
   lab = malloc (sizeof (int) * npx);
   line = gv_image_new (w, h, 1, GV_F32);
   stain = gv_image_new (w, h, 1, GV_F32);
@@ -530,7 +554,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
   r->mask = gv_image_new (w, h, 1, GV_U8);
   for (int s = 0; s < 4; s++)
     tab[s] = calloc ((size_t) ((s & 1) ? h : w) * 3, sizeof (float));
-  if (!missing || !cand || !tmp || !final || !lab || !line || !stain || !r->score || !r->mask || !tab[0]
+  if (!missing || !cand || !tmp || !final || !sdark || !lab || !line || !stain || !r->score || !r->mask || !tab[0]
       || !tab[1] || !tab[2] || !tab[3])
     {
       rc = gv_error_set (GV_ENOMEM, "out of memory");
@@ -635,17 +659,13 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
     gv_parallel_for (nthreads, h, 8, line_rows, &lc);
   }
 
-  /* 3e. stain edges (log table made here, on the host) */
+  /* 3e. stain edges */
   {
-    float lg[256];
-    lg[0] = 0.0f;
-    for (int i = 1; i < 256; i++)
-      lg[i] = logf ((float) i);
-    StainCtx stc = { P, stain, M, lg };
+    StainCtx stc = { P, stain, sdark, M };
     gv_parallel_for (nthreads, h, 8, stain_rows, &stc);
   }
 
-  /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (luma < GV_DK_LINE_INK):
+  /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink):
    * the white gaps in
    * text, bar codes and inked outlines are print */
   {
@@ -653,7 +673,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
       {
         const uint8_t *p = gv_image_row_u8 (P, y + M) + 3 * M;
         for (int x = 0; x < w; x++)
-          final[(size_t) y * w + x] = gv_dk_luma (p + 3 * x) < GV_DK_LINE_INK;
+          final[(size_t) y * w + x] = (uint8_t) gv_dk_is_ink (p + 3 * x);
       }
     dilate (final, w, h, (int) lround (10 * sc) > 2 ? (int) lround (10 * sc) : 2, tmp);
     for (int y = 0; y < h; y++)
@@ -822,6 +842,29 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
              * print of the table's colour, not a chip or tear */
             if (!corner && (depth < 4 + 2 * sc || alongx > 150 * sc || depth > 110 * sc))
               continue;
+            /* a loss that reaches the end of the border zone (10 % of the width) and whose
+             * table colour runs on beyond it is print of the table's colour (a rule, a frame
+             * line), cut off by the zone: the pixels 1..4 px deeper are table-like in most of
+             * its rows or columns */
+            if (!corner && touch >= 0 && depth >= (int) lround (0.10 * w) - 1)
+              {
+                int a0 = (touch & 1) ? g.y0 : g.x0, a1 = (touch & 1) ? g.y1 : g.x1, runs = 0;
+                for (int a = a0; a <= a1; a++)
+                  {
+                    const float *t = &tab[touch][3 * a];
+                    int like = 0;
+                    for (int dd = (int) depth + 1; dd <= (int) depth + 4 && !like; dd++)
+                      {
+                        int X = touch == 0 || touch == 2 ? a : (touch == 1 ? w - 1 - dd : dd);
+                        int Y = touch == 1 || touch == 3 ? a : (touch == 0 ? dd : h - 1 - dd);
+                        if (X >= 0 && Y >= 0 && X < w && Y < h)
+                          like = gv_dk_tablelike (gv_image_row_u8 (P, Y + M) + 3 * (X + M), t);
+                      }
+                    runs += like;
+                  }
+                if (2 * runs > a1 - a0 + 1)
+                  continue;
+              }
             if (corner)
               {
                 kind = GV_DK_CORNER_WEAR;
@@ -952,10 +995,11 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
     free (comps);
     comps = NULL;
     int ns = label_components (e, missing, w, h, lab, &comps);
-    int *q = malloc (sizeof (int) * 2 * ((size_t) w + h + 2));
-    if (ns < 0 || !q)
+    int *q = malloc (sizeof (int) * npx), *fstack = malloc (sizeof (int) * npx);
+    if (ns < 0 || !q || !fstack)
       {
         free (q);
+        free (fstack);
         rc = gv_error_set (GV_ENOMEM, "out of memory");
         goto out;
       }
@@ -969,81 +1013,204 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
          * band of edges around the box's inscribed ellipse */
         if (c->area > 20 * sc * M_PI * 0.5 * (bw + bh))
           continue;
-        /* inside: at least 3 of the 4 rays from the pixel (left, right, up, down) meet the
-         * contour within the box (tolerates a gap where the tint is invisible on the print) */
-        int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1, bw2 = x1 - x0 + 1;
+        /* inside: at least 3 of the 4 rays from the pixel (left, right, up, down), or two
+         * opposite ones, first meet an edge pixel of the contour whose darker side faces the
+         * pixel (tolerates gaps where the tint is invisible on the print; print edges joined to
+         * the outline face either way and enclose nothing); bits of q: left, right, up, down */
+        int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1;
+        memset (q, 0, sizeof (int) * (size_t) bw * bh);
         for (int y = y0; y <= y1; y++)
-          {
-            int f = -1, l = -1;
-            for (int x = x0; x <= x1; x++)
-              if (lab[(size_t) y * w + x] == ci + 1 && missing[(size_t) y * w + x])
+          for (int dir = 0; dir < 2; dir++)
+            {
+              int facing = 0;
+              for (int i = 0; i < bw; i++)
                 {
-                  if (f < 0)
-                    f = x;
-                  l = x;
+                  int x = dir ? x1 - i : x0 + i;
+                  size_t kk = (size_t) y * w + x;
+                  q[(y - y0) * bw + (x - x0)] |= facing << dir;
+                  if (lab[kk] == ci + 1 && missing[kk])
+                    {
+                      int ddx = sdark[kk] % 7 - 3;
+                      if (ddx != 0) /* an edge across the scan changes nothing */
+                        facing = dir ? ddx < 0 : ddx > 0;
+                    }
                 }
-            q[2 * (y - y0)] = f;
-            q[2 * (y - y0) + 1] = l;
-          }
-        int *cf = q + 2 * (y1 - y0 + 1);
+            }
         for (int x = x0; x <= x1; x++)
-          {
-            int f = -1, l = -1;
-            for (int y = y0; y <= y1; y++)
-              if (lab[(size_t) y * w + x] == ci + 1 && missing[(size_t) y * w + x])
+          for (int dir = 0; dir < 2; dir++)
+            {
+              int facing = 0;
+              for (int i = 0; i < bh; i++)
                 {
-                  if (f < 0)
-                    f = y;
-                  l = y;
+                  int y = dir ? y1 - i : y0 + i;
+                  size_t kk = (size_t) y * w + x;
+                  q[(y - y0) * bw + (x - x0)] |= facing << (2 + dir);
+                  if (lab[kk] == ci + 1 && missing[kk])
+                    {
+                      int ddy = sdark[kk] / 7 - 3;
+                      if (ddy != 0)
+                        facing = dir ? ddy < 0 : ddy > 0;
+                    }
                 }
-            cf[2 * (x - x0)] = f;
-            cf[2 * (x - x0) + 1] = l;
-          }
+            }
+        /* holes in it (print edges inside the stain break the rays) are inside too: outside
+         * is what the box border reaches through pixels not inside */
+        for (int y = y0; y <= y1; y++)
+          for (int x = x0; x <= x1; x++)
+            tmp[(size_t) y * w + x] = 0;
+        {
+          int sp = 0;
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if ((x == x0 || x == x1 || y == y0 || y == y1) && !enclosed (q[(y - y0) * bw + (x - x0)]))
+                {
+                  tmp[(size_t) y * w + x] = 1;
+                  fstack[sp++] = y * w + x;
+                }
+          while (sp)
+            {
+              int j = fstack[--sp], x = j % w, y = j / w;
+              for (int k4 = 0; k4 < 4; k4++)
+                {
+                  int xx = x + (k4 == 0) - (k4 == 1), yy = y + (k4 == 2) - (k4 == 3);
+                  if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
+                      || enclosed (q[(yy - y0) * bw + (xx - x0)]))
+                    continue;
+                  tmp[(size_t) yy * w + xx] = 1;
+                  fstack[sp++] = yy * w + xx;
+                }
+            }
+        }
+        /* the largest 4-connected piece inside is the stain; specks where a print edge
+         * happens to face inwards are not */
+        {
+          int best_id = 0, nid = 0;
+          long best_n = 0;
+          for (int j = 0; j < bw * bh; j++)
+            q[j] = 0;
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              {
+                if (tmp[(size_t) y * w + x] || q[(y - y0) * bw + (x - x0)])
+                  continue;
+                int sp = 0;
+                long cnt = 0;
+                nid++;
+                q[(y - y0) * bw + (x - x0)] = nid;
+                fstack[sp++] = y * w + x;
+                while (sp)
+                  {
+                    int j = fstack[--sp], xj = j % w, yj = j / w;
+                    cnt++;
+                    for (int k4 = 0; k4 < 4; k4++)
+                      {
+                        int xx = xj + (k4 == 0) - (k4 == 1), yy = yj + (k4 == 2) - (k4 == 3);
+                        if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
+                            || q[(yy - y0) * bw + (xx - x0)])
+                          continue;
+                        q[(yy - y0) * bw + (xx - x0)] = nid;
+                        fstack[sp++] = yy * w + xx;
+                      }
+                  }
+                if (cnt > best_n)
+                  best_n = cnt, best_id = nid;
+              }
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if (q[(y - y0) * bw + (x - x0)] != best_id)
+                tmp[(size_t) y * w + x] = 1;
+          /* a stain is a blob: where the outline has a gap the outside floods in; fill the
+           * piece's row spans within its column spans (orthogonally convex) */
+          int *rs = q, *cs = q + 2 * bh; /* q is free again: first, last per row and column */
+          for (int i = 0; i < bh; i++)
+            rs[2 * i] = -1;
+          for (int i = 0; i < bw; i++)
+            cs[2 * i] = -1;
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if (!tmp[(size_t) y * w + x])
+                {
+                  int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
+                  if (r2[0] < 0)
+                    r2[0] = x;
+                  r2[1] = x;
+                  if (c2[0] < 0)
+                    c2[0] = y;
+                  c2[1] = y;
+                }
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              {
+                const int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
+                if (r2[0] >= 0 && x >= r2[0] && x <= r2[1] && c2[0] >= 0 && y >= c2[0] && y <= c2[1])
+                  tmp[(size_t) y * w + x] = 0;
+              }
+        }
         long inside = 0, inside_edges = 0;
+        int ix0 = w, iy0 = h, ix1 = -1, iy1 = -1;
         for (int y = y0; y <= y1; y++)
           for (int x = x0; x <= x1; x++)
             {
-              int rf = q[2 * (y - y0)], rl = q[2 * (y - y0) + 1];
-              int cf0 = cf[2 * (x - x0)], cl = cf[2 * (x - x0) + 1];
-              int rays = (rf >= 0 && x >= rf) + (rl >= 0 && x <= rl) + (cf0 >= 0 && y >= cf0)
-                         + (cl >= 0 && y <= cl);
-              int in = rays >= 3;
-              tmp[(size_t) y * w + x] = (uint8_t) !in;
-              inside += in;
-              inside_edges += in && missing[(size_t) y * w + x];
+              int in = !tmp[(size_t) y * w + x];
+              if (!in)
+                continue;
+              inside++;
+              inside_edges += missing[(size_t) y * w + x] != 0;
+              ix0 = x < ix0 ? x : ix0, ix1 = x > ix1 ? x : ix1;
+              iy0 = y < iy0 ? y : iy0, iy1 = y > iy1 ? y : iy1;
             }
-        (void) bw2;
-        /* a stain is a closed outline around clean tint: not a patch of print texture */
-        if (inside < 0.25 * bw * bh || inside_edges > 0.35 * inside)
+        if (ix1 < 0)
           continue;
-        /* the tint darkens the inside: its mean log colour, against the box's outside, must
-         * fall along the stain direction (a white box on a dark ground rises) */
+        /* a stain is a closed outline around clean tint, 60 px across or more: not a patch of
+         * print texture */
+        if (ix1 - ix0 + 1 < 60 * sc || iy1 - iy0 + 1 < 60 * sc
+            || inside < 0.3 * (ix1 - ix0 + 1) * (iy1 - iy0 + 1) || inside_edges > 0.35 * inside)
+          continue;
+        x0 = ix0, y0 = iy0, x1 = ix1, y1 = iy1;
+        /* the tint is inside: most edge pixels of the outline have their darker side inside
+         * and their brighter side outside (print edges face either way) */
         {
-          double li[3] = { 0, 0, 0 }, lo[3] = { 0, 0, 0 };
-          long ni = 0, no = 0;
+          long agree = 0, against = 0, nb = 0, cov = 0;
+          int cbw = c->x1 - c->x0 + 1;
+          for (int j = 0; j < cbw * (c->y1 - c->y0 + 1); j++)
+            q[j] = 0;
+          for (int y = c->y0; y <= c->y1; y++)
+            for (int x = c->x0; x <= c->x1; x++)
+              {
+                size_t kk = (size_t) y * w + x;
+                if (lab[kk] != ci + 1 || !missing[kk])
+                  continue;
+                int ddx = sdark[kk] % 7 - 3, ddy = sdark[kk] / 7 - 3;
+                int xa = x + ddx, ya = y + ddy, xb = x - ddx, yb = y - ddy;
+                int ina = xa >= x0 && xa <= x1 && ya >= y0 && ya <= y1 && !tmp[(size_t) ya * w + xa];
+                int inb = xb >= x0 && xb <= x1 && yb >= y0 && yb <= y1 && !tmp[(size_t) yb * w + xb];
+                agree += ina && !inb;
+                against += inb && !ina;
+                if (ina && !inb)
+                  q[(y - c->y0) * cbw + (x - c->x0)] = 1;
+              }
+          /* closed: the share of the filled outline's boundary with such an edge pixel within
+           * 2 px */
           for (int y = y0; y <= y1; y++)
-            {
-              const uint8_t *pp = gv_image_row_u8 (P, y + M) + 3 * M;
-              for (int x = x0; x <= x1; x++)
-                {
-                  size_t kk = (size_t) y * w + x;
-                  if (lab[kk] == ci + 1)
-                    continue;
-                  double *acc = tmp[kk] ? lo : li;
-                  for (int ch = 0; ch < 3; ch++)
-                    acc[ch] += log (1.0 + pp[3 * x + ch]);
-                  if (tmp[kk])
-                    no++;
-                  else
-                    ni++;
-                }
-            }
-          if (ni == 0 || no == 0)
-            continue;
-          double dsum = (li[0] / ni - lo[0] / no) * GV_DK_STAIN_DIR_R
-                        + (li[1] / ni - lo[1] / no) * GV_DK_STAIN_DIR_G
-                        + (li[2] / ni - lo[2] / no) * GV_DK_STAIN_DIR_B;
-          if (dsum >= 0)
+            for (int x = x0; x <= x1; x++)
+              {
+                if (tmp[(size_t) y * w + x])
+                  continue;
+                int border = x == x0 || x == x1 || y == y0 || y == y1 || tmp[(size_t) y * w + x - 1]
+                             || tmp[(size_t) y * w + x + 1] || tmp[(size_t) (y - 1) * w + x]
+                             || tmp[(size_t) (y + 1) * w + x];
+                if (!border)
+                  continue;
+                nb++;
+                int hit = 0;
+                for (int yy = y - 2; yy <= y + 2 && !hit; yy++)
+                  for (int xx = x - 2; xx <= x + 2 && !hit; xx++)
+                    hit = xx >= c->x0 && xx <= c->x1 && yy >= c->y0 && yy <= c->y1
+                          && q[(yy - c->y0) * cbw + (xx - c->x0)];
+                cov += hit;
+              }
+          if (agree < GV_DK_STAIN_POLARITY * (agree + against) || cov < GV_DK_STAIN_CLOSED * nb
+              || agree < GV_DK_STAIN_DENSE * nb)
             continue;
         }
         int index = r->n_defects++;
@@ -1064,6 +1231,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
         r->defects[index].severity = clamp01 ((sqrt (area / M_PI) / sc - 30) / 90);
       }
     free (q);
+    free (fstack);
   }
 
   /* bounding boxes from the final pixels */
@@ -1156,6 +1324,7 @@ out:
   free (cand);
   free (tmp);
   free (final);
+  free (sdark);
   free (lab);
   free (comps);
   free (grp);

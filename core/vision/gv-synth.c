@@ -1150,12 +1150,14 @@ make_defect (Canvas *c, GvImage *mask, GvSynthDefect *d, Rng *r)
                   dd = na - prof;
                 }
               int i = y * w + x;
+              /* dd < 0 inside the cut (paper lost: keep is the paper's coverage, the table
+               * shows through), then 3 px (at 1060 px width) of whitened fibre; the truth is
+               * both */
               float keep = cov_from_dist (-dd);
-              keep = 1 - cov_from_dist (dd);
-              if (dd > 6 * sc)
+              if (dd > 3 * sc + 0.5)
                 continue;
-              whiten (c, i, (1 - cov_from_dist (dd - 3 * sc)) * k * 0.85f);
-              c->a[i] *= 1 - keep;
+              whiten (c, i, cov_from_dist (dd - 3 * sc) * k * 0.85f);
+              c->a[i] *= keep;
               mark (c, mask, d, x, y);
             }
         break;
