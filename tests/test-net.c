@@ -893,6 +893,13 @@ test_serve_shutdown (void)
   /* The store: the earlier run done, the cancelled one marked so, b never started. */
   g_assert_cmpint (count_runs (db, "done", "stop-0"), ==, 1);
   g_assert_cmpint (count_runs (db, "cancelled", "stop-a"), ==, 1);
+  {
+    /* the cancelled run says why: the shutdown, not a user */
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (gvscan (KEY, &out, &err, "runs", "show", "latest", "--db", db, NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "stop-a"));
+    g_assert_nonnull (strstr (out, "cancelled: the worker server was shutting down"));
+  }
   g_assert_cmpint (count_runs (db, "running", NULL), ==, 0);
   g_assert_cmpint (count_runs (db, "failed", NULL), ==, 0);
   g_assert_cmpint (count_runs (db, "stop-b", NULL), ==, 0);

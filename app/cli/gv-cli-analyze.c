@@ -735,8 +735,12 @@ gv_cli_analyze (int argc, char **argv)
 out:
 #if GV_HAVE_STORE
   if (!fail_msg)
-    fail_msg = g_strdup (status == 130 ? "cancelled by the user"
-                         : *gv_error_message () ? gv_error_message () : "failed");
+    {
+      const char *why = g_getenv ("GV_CANCEL_REASON"); /* set by gvscan serve for its jobs */
+      fail_msg = status == 130 ? (why && *why ? g_strdup_printf ("cancelled: %s", why)
+                                              : g_strdup ("cancelled by the user"))
+                               : g_strdup (*gv_error_message () ? gv_error_message () : "failed");
+    }
 #if GV_HAVE_NET
   if (job)
     {

@@ -669,6 +669,9 @@ serve_start_next (Lane *lane)
   {
     g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
     g_subprocess_launcher_set_child_setup (l, own_process_group, NULL, NULL);
+    /* the only SIGINT a job gets is serve's at shutdown: its run says so */
+    g_subprocess_launcher_setenv (l, "GV_CANCEL_REASON", "the worker server was shutting down",
+                                  TRUE);
     proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
   }
   if (!proc)
