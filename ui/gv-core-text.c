@@ -6,6 +6,7 @@
 
 #include "gv-i18n.h"
 #include "gv-views.h"
+#include "gv-store.h"
 
 static const char *
 tr (const char *msgid, void *data)
@@ -45,4 +46,17 @@ gv_core_region_text (GvRegionId region)
 {
   const GvRegionDef *rd = gv_region_def (region);
   return rd ? name_text (rd->name, gv_i18n_region_label (rd->name)) : "";
+}
+
+const char *
+gv_run_status_text (int status)
+{
+  switch (status)
+    {
+    case GV_RUN_RUNNING: return C_ ("run status", "running");
+    case GV_RUN_DONE: return C_ ("run status", "done");
+    case GV_RUN_FAILED: return C_ ("run status", "failed");
+    case GV_RUN_CANCELLED: return C_ ("run status", "cancelled");
+    default: return "?";
+    }
 }

@@ -85,7 +85,7 @@ gv_history_view_reload (GvHistoryView *self)
         g_autofree char *t = g_strdup_printf (_("#%s  %s  ·  %s  ·  %s (%s)  ·  %s  ·  %.2f s  ·  %s"),
                                               id, base, r->started_at ? r->started_at : "",
                                               r->backend ? r->backend : "", r->device ? r->device : "",
-                                              grade, r->total_seconds, gv_run_status_name (r->status));
+                                              grade, r->total_seconds, gv_run_status_text (r->status));
         GtkWidget *l = gtk_label_new (t);
         GtkWidget *row = gtk_list_box_row_new ();
         gtk_label_set_xalign (GTK_LABEL (l), 0);

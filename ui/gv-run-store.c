@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gv-analysis.h"
+#include "gv-views.h"
 #include "gv-cli.h"
 #include "gv-error.h"
 #ifdef GV_HAVE_STORE
@@ -445,7 +446,7 @@ analysis_from_run (const GvRun *run, GError **error)
   if (!run->result || !JSON_NODE_HOLDS_OBJECT (run->result))
     {
       g_set_error (error, GV_UI_ERROR, GV_UI_ERROR_ANALYSIS, _("Run %d has no result to show (%s)."),
-                   (int) run->id, gv_run_status_name (run->status));
+                   (int) run->id, gv_run_status_text (run->status));
       return NULL;
     }
   root = json_node_get_object (run->result);

@@ -70,6 +70,8 @@ const char *gv_history_view_get_compare_text (GvHistoryView *self);
 char *gv_core_text (const char *english);
 const char *gv_core_kind_text (GvDefectKind kind);
 const char *gv_core_region_text (GvRegionId region);
+/* A stored run's status (GvRunStatus: running, done, failed, cancelled) in the app's language. */
+const char *gv_run_status_text (int status);
 
 /* Helpers shared by the views. */
 char *gv_format_seconds (double s);
