@@ -25,6 +25,7 @@ typedef struct {
   GPtrArray *flows; /* GvImage copies (NULL when the frame had no flow) */
   GArray *flow_frames;
   double t_load, t_measure, t_warp;
+  char decoding[200]; /* where the video was decoded (GvMediaInfo.hw_decode) */
 } RecBackend;
 
 static int
@@ -149,6 +150,9 @@ run_backend (const char *video, const GvParams *p, GvBackend *be, gboolean gpu_d
       gv_cli_error (NULL);
       return rc;
     }
+  /* be is always a RecBackend here (run_backend's callers wrap both backends) */
+  snprintf (((RecBackend *) be)->decoding, sizeof ((RecBackend *) be)->decoding, "%s",
+            gpu_decode ? gv_frame_source_info (src)->hw_decode : "cpu (FFmpeg)");
   if (gpu_decode && !quiet)
     fprintf (stderr, "gvscan validate: decoding for %s: %s\n", be->ops->name,
              gv_frame_source_info (src)->hw_decode);
@@ -186,6 +190,8 @@ json_backend (JsonBuilder *b, const GvResult *r, const RecBackend *rec)
       json_builder_add_double_value (b, r->stages[i].seconds);
     }
   json_builder_end_object (b);
+  json_builder_set_member_name (b, "decoding");
+  json_builder_add_string_value (b, rec->decoding);
   json_builder_set_member_name (b, "decode_seconds");
   json_builder_add_double_value (b, r->decode_seconds);
   json_builder_set_member_name (b, "total_seconds");
