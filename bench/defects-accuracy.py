@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Scores gvscan's defects, regions and grade against synthetic ground truth, and the production
 worker's defect formula (seed-system.md, step 5 and 6; reimplemented here only, for comparison)
-on the same warped golden covers. Usage: bench/defects-accuracy.py DIR (from defects-accuracy.sh).
+on the same warped golden covers. Usage: bench/defects-accuracy.py DIR (from defects-accuracy.sh);
+env BENCH_DETAIL=1 lists each severe instance (share of its pixels found) and our defects.
 
 Truth: DIR/<scan>/defect_labels.png (0 clean, 1 + type) and truth.json. Ours: out/result.json,
 out/defect_mask.png. The worker: its formula on out/cover_*.png (the canonical warps).
@@ -134,6 +135,14 @@ def main(d):
                                     and e["bbox"][1] <= y + bh + 4 and y <= e["bbox"][1] + e["bbox"][3] + 4
                                     for e in res["defects"]["list"])
                         a["typed"] += int(typed)
+                    if k == "ours" and os.environ.get("BENCH_DETAIL"):
+                        print("%s: %s %.2f box %s: %s" % (
+                            name, t["type"], t["severity"], t["bbox"],
+                            ("%.0f %% found" % (100 * m[y:y + bh, x:x + bw][inst].mean())) if inst.any() else "-"),
+                            "typed" if hit and typed else "")
+                if k == "ours" and os.environ.get("BENCH_DETAIL"):
+                    for e in res["defects"]["list"]:
+                        print("   ours %s %.2f box %s" % (e["type"], e["severity"], e["bbox"]))
                 for n, ys, xs in region_slices(w, h):
                     a["rs"].append(scores.get(n, 0.0))
                     a["rt"].append(100 * tm[ys, xs].mean())

@@ -3,7 +3,10 @@
 # the production worker's formula side by side (docs/accuracy.md). Renders clean and damaged
 # scans with gvscan synth (H.264 video, as a phone would give), runs gvscan analyze on each and
 # scores the results with bench/defects-accuracy.py. Usage:
-#   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H)
+#   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H;
+#   BENCH_DETAIL=1 lists every severe instance and the defects found per scan)
+# Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
+# to measure a new build on the same scans, delete the out/ folders only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-release}

@@ -2,7 +2,8 @@
  * exact ground truth (gv-synth), rendered in memory. Covers are found by gv_cover_detect on the
  * least blurred frames (by the renderer's truth) spread over the scan, as the pipeline's stages
  * 2 and 3 do; one test runs the whole pipeline. Accuracy targets (issue 3) are checked over a small
- * set; docs/accuracy.md has the larger set (bench/defects-accuracy.sh). */
+ * set; docs/accuracy.md has the larger set (bench/defects-accuracy.sh). With
+ * GV_TEST_DEFECTS_DETAIL set, the accuracy test also lists each truth box and every defect found. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -228,19 +229,26 @@ test_accuracy (void)
           g_test_message ("seed %u: %s severity %.2f %s", damaged_seeds[i],
                           gv_defect_type_name (t->type), t->severity,
                           ty ? "found, right type" : f ? "found, wrong type" : "missed");
+          if (g_getenv ("GV_TEST_DEFECTS_DETAIL"))
+            g_test_message ("   truth box %d %d %d %d", t->bbox[0], t->bbox[1], t->bbox[2], t->bbox[3]);
         }
+      if (g_getenv ("GV_TEST_DEFECTS_DETAIL"))
+        for (int j = 0; j < sc.rep->n_defects; j++)
+          g_test_message ("   ours: %s %.2f box %d %d %d %d", gv_defect_kind_name (sc.rep->defects[j].kind),
+                          sc.rep->defects[j].severity, sc.rep->defects[j].bbox[0], sc.rep->defects[j].bbox[1],
+                          sc.rep->defects[j].bbox[2], sc.rep->defects[j].bbox[3]);
       scan_clear (&sc);
     }
   double iou = uni ? (double) inter / uni : 0, rho = spearman (rscore, rtrue, nreg);
   g_test_message ("IoU %.3f; severity >= 0.5: found %d/%d, right type %d/%d; region Spearman %.3f",
                   iou, found, big, typed, big, rho);
-  /* Regression floors, a little under what this version measures (docs/accuracy.md: IoU 0.453,
-   * found 19/22, right type 15/22, Spearman 0.760); the analysis is deterministic, so a drop
-   * below them is a change of method, not noise. */
-  g_assert_cmpfloat (iou, >=, 0.42);
-  g_assert_cmpint (found * 100, >=, big * 80);
-  g_assert_cmpint (typed * 100, >=, big * 60);
-  g_assert_cmpfloat (rho, >=, 0.70);
+  /* Regression floors, just under what this version measures (docs/accuracy.md, 2026-11-27:
+   * IoU 0.453, found 19/22, right type 17/22, Spearman 0.760); the analysis is deterministic,
+   * so a drop below them is a change of method, not noise. */
+  g_assert_cmpfloat (iou, >=, 0.45);
+  g_assert_cmpint (found * 100, >=, big * 85);
+  g_assert_cmpint (typed * 100, >=, big * 75);
+  g_assert_cmpfloat (rho, >=, 0.75);
   /* issue 3's targets, none of which this set meets yet (the clean-cover limit, the monotonic
    * grade and determinism are asserted by their own tests): IoU >= 0.5, found >= 90 %, right
    * type >= 80 %, region Spearman >= 0.8. When one holds, replace its floor above by the target
