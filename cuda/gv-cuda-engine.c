@@ -548,6 +548,20 @@ engine_flow (GvEngine *e)
 /* ------------------------------------------------------------------------------------------ */
 /* GvBackendOps                                                                                 */
 
+/* Configures the engine for frames of w x h unless it already is (a failed configure leaves it
+ * unconfigured). */
+static int
+engine_size (GvEngine *e, int w, int h)
+{
+  int rc;
+
+  if (w == e->fw && h == e->fh)
+    return GV_OK;
+  if ((rc = engine_configure (e, w, h)))
+    engine_unconfigure (e);
+  return rc;
+}
+
 /* The area resize and the pyramid of the frame now in d_luma, into d_pyr[cur]. */
 static int
 issue_load (GvEngine *e)
@@ -597,12 +611,8 @@ eng_load (GvBackend *be, const GvImage *luma)
 
   if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
     return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
-  if (luma->width != e->fw || luma->height != e->fh)
-    if ((rc = engine_configure (e, luma->width, luma->height)))
-      {
-        engine_unconfigure (e);
-        return rc;
-      }
+  if ((rc = engine_size (e, luma->width, luma->height)))
+    return rc;
   phase_mark (e);
   if ((rc = e->ex->upload (e->ex, e->d_luma, (size_t) e->fw, luma->data, luma->stride,
                            (size_t) e->fw, (size_t) e->fh)))
@@ -898,12 +908,8 @@ engine_load_from (GvEngine *e, const void *d_luma, size_t pitch, int w, int h, i
 
   if (!d_luma || w < 1 || h < 1 || pitch < (size_t) w)
     return gv_error_set (GV_EINVAL, "no device luma of %dx%d (pitch %zu)", w, h, pitch);
-  if (w != e->fw || h != e->fh)
-    if ((rc = engine_configure (e, w, h)))
-      {
-        engine_unconfigure (e);
-        return rc;
-      }
+  if ((rc = engine_size (e, w, h)))
+    return rc;
   phase_mark (e);
   if (external && e->ex->wait_external && (rc = e->ex->wait_external (e->ex)))
     return rc;
