@@ -11,6 +11,7 @@
 #include "gv-cli.h"
 #include "gv-error.h"
 #ifdef GV_HAVE_STORE
+#include "gv-json.h"
 #include "gv-store.h"
 #endif
 #ifdef GV_HAVE_REPORT
@@ -262,35 +263,6 @@ gv_run_store_export_finish (GAsyncResult *result, GError **error)
 /* ---- reopening a stored run ---- */
 
 #ifdef GV_HAVE_STORE
-static double
-num (JsonObject *o, const char *k, double def)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : def;
-}
-
-static JsonObject *
-obj (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-arr (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static const char *
-str (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
 static gboolean
 boolean (JsonObject *o, const char *k)
 {
@@ -359,53 +331,53 @@ region_from_name (const char *s)
 static GvDefectReport *
 defects_from_json (const GvRun *run, JsonObject *root)
 {
-  JsonObject *dj = obj (root, "defects"), *gj = obj (root, "grade"), *rd = obj (root, "regionDetails");
-  JsonArray *list = arr (dj, "list"), *expl = arr (gj, "explanation"), *size = arr (dj, "cover_size");
+  JsonObject *dj = gv_json_obj (root, "defects"), *gj = gv_json_obj (root, "grade"), *rd = gv_json_obj (root, "regionDetails");
+  JsonArray *list = gv_json_arr (dj, "list"), *expl = gv_json_arr (gj, "explanation"), *size = gv_json_arr (dj, "cover_size");
   GvDefectReport *d;
 
   if (!dj)
     return NULL;
   d = calloc (1, sizeof *d);
-  d->n_covers = (int) num (dj, "covers_used", 0);
+  d->n_covers = (int) gv_json_num (dj, "covers_used", 0);
   if (size && json_array_get_length (size) == 2)
     {
       d->width = (int) json_array_get_int_element (size, 0);
       d->height = (int) json_array_get_int_element (size, 1);
     }
-  d->mask = image_from_png (run, str (root, "defectMask"), 1);
-  d->damage_score = num (root, "damageScore", 0);
-  d->defect_percentage = num (root, "defectPercentage", 0);
+  d->mask = image_from_png (run, gv_json_str (root, "defectMask"), 1);
+  d->damage_score = gv_json_num (root, "damageScore", 0);
+  d->defect_percentage = gv_json_num (root, "defectPercentage", 0);
   d->n_defects = list ? (int) json_array_get_length (list) : 0;
   d->defects = calloc (MAX (d->n_defects, 1), sizeof *d->defects);
   for (int i = 0; i < d->n_defects; i++)
     {
       JsonObject *e = json_array_get_object_element (list, i);
       GvDefect *x = &d->defects[i];
-      JsonArray *bb = arr (e, "bbox"), *bm = arr (e, "bbox_mm");
-      x->kind = kind_from_name (str (e, "type"));
-      x->region = region_from_name (str (e, "region"));
+      JsonArray *bb = gv_json_arr (e, "bbox"), *bm = gv_json_arr (e, "bbox_mm");
+      x->kind = kind_from_name (gv_json_str (e, "type"));
+      x->region = region_from_name (gv_json_str (e, "region"));
       for (int c = 0; c < 4; c++)
         {
           x->bbox[c] = bb ? (int) json_array_get_int_element (bb, c) : 0;
           x->bbox_mm[c] = bm ? json_array_get_double_element (bm, c) : 0;
         }
-      x->area_px = (long) num (e, "area_px", 0);
-      x->area_mm2 = num (e, "area_mm2", 0);
-      x->severity = num (e, "severity", 0);
-      x->confidence = num (e, "confidence", 0);
+      x->area_px = (long) gv_json_num (e, "area_px", 0);
+      x->area_mm2 = gv_json_num (e, "area_mm2", 0);
+      x->severity = gv_json_num (e, "severity", 0);
+      x->confidence = gv_json_num (e, "confidence", 0);
     }
   for (int k = 0; k < GV_REGION_N; k++)
     {
-      JsonObject *q = obj (rd, gv_region_def (k)->name);
+      JsonObject *q = gv_json_obj (rd, gv_region_def (k)->name);
       GvRegionReport *g = &d->regions[k];
-      g->score = num (q, "score", 0);
-      g->defect_coverage = num (q, "defect_coverage", 0);
-      g->mean_intensity = num (q, "mean_intensity", 0);
-      g->max_intensity = num (q, "max_intensity", 0);
-      g->edge_density = num (q, "edge_density", 0);
-      g->quality_score = num (q, "quality_score", 0);
-      g->glare = num (q, "glare", 0);
-      g->n_defects = (int) num (q, "defects", 0);
+      g->score = gv_json_num (q, "score", 0);
+      g->defect_coverage = gv_json_num (q, "defect_coverage", 0);
+      g->mean_intensity = gv_json_num (q, "mean_intensity", 0);
+      g->max_intensity = gv_json_num (q, "max_intensity", 0);
+      g->edge_density = gv_json_num (q, "edge_density", 0);
+      g->quality_score = gv_json_num (q, "quality_score", 0);
+      g->glare = gv_json_num (q, "glare", 0);
+      g->n_defects = (int) gv_json_num (q, "defects", 0);
     }
   if (gj)
     {
@@ -413,20 +385,20 @@ defects_from_json (const GvRun *run, JsonObject *root)
       JsonNode *gn = json_object_get_member (gj, "grade");
       g->needs_review = gn == NULL || JSON_NODE_HOLDS_NULL (gn);
       g->grade = g->needs_review ? -1 : json_node_get_double (gn);
-      g->grade_estimate = num (gj, "estimate", g->grade);
-      g->raw_points = num (gj, "raw_points", 0);
-      g->cap = num (gj, "cap", 10);
+      g->grade_estimate = gv_json_num (gj, "estimate", g->grade);
+      g->raw_points = gv_json_num (gj, "raw_points", 0);
+      g->cap = gv_json_num (gj, "cap", 10);
       /* Interned: lives as long as the process, like the core's static reasons. */
-      g->cap_reason = g_intern_string (str (gj, "cap_reason") ? str (gj, "cap_reason") : "none");
-      g_strlcpy (g->review_reason, str (gj, "review_reason") ? str (gj, "review_reason") : "",
+      g->cap_reason = g_intern_string (gv_json_str (gj, "cap_reason") ? gv_json_str (gj, "cap_reason") : "none");
+      g_strlcpy (g->review_reason, gv_json_str (gj, "review_reason") ? gv_json_str (gj, "review_reason") : "",
                  sizeof g->review_reason);
       g->n_lines = expl ? MIN ((int) json_array_get_length (expl), GV_GRADE_MAX_LINES) : 0;
       for (int i = 0; i < g->n_lines; i++)
         {
           JsonObject *l = json_array_get_object_element (expl, i);
-          g_strlcpy (g->lines[i].text, str (l, "text") ? str (l, "text") : "", sizeof g->lines[i].text);
-          g->lines[i].delta = num (l, "delta", 0);
-          g->lines[i].running = num (l, "running", 0);
+          g_strlcpy (g->lines[i].text, gv_json_str (l, "text") ? gv_json_str (l, "text") : "", sizeof g->lines[i].text);
+          g->lines[i].delta = gv_json_num (l, "delta", 0);
+          g->lines[i].running = gv_json_num (l, "running", 0);
         }
     }
   return d;
@@ -450,14 +422,14 @@ analysis_from_run (const GvRun *run, GError **error)
       return NULL;
     }
   root = json_node_get_object (run->result);
-  video = obj (root, "video");
-  backend = obj (root, "backend");
-  params = obj (root, "parameters");
-  summary = obj (root, "summary");
-  timings = obj (root, "timings");
-  frames = arr (root, "frames");
-  golden = arr (root, "golden_frames");
-  ares = arr (root, "analysis_resolution");
+  video = gv_json_obj (root, "video");
+  backend = gv_json_obj (root, "backend");
+  params = gv_json_obj (root, "parameters");
+  summary = gv_json_obj (root, "summary");
+  timings = gv_json_obj (root, "timings");
+  frames = gv_json_arr (root, "frames");
+  golden = gv_json_arr (root, "golden_frames");
+  ares = gv_json_arr (root, "analysis_resolution");
 
   r = calloc (1, sizeof *r);
   gv_params_init_default (&r->params);
@@ -473,8 +445,8 @@ analysis_from_run (const GvRun *run, GError **error)
           gv_params_set (&r->params, l->data, g_ascii_dtostr (buf, sizeof buf, v));
         }
     }
-  g_strlcpy (r->backend, str (backend, "name") ? str (backend, "name") : "", sizeof r->backend);
-  g_strlcpy (r->device, str (backend, "device") ? str (backend, "device") : "", sizeof r->device);
+  g_strlcpy (r->backend, gv_json_str (backend, "name") ? gv_json_str (backend, "name") : "", sizeof r->backend);
+  g_strlcpy (r->device, gv_json_str (backend, "device") ? gv_json_str (backend, "device") : "", sizeof r->device);
   if (ares && json_array_get_length (ares) == 2)
     {
       r->analysis_width = (int) json_array_get_int_element (ares, 0);
@@ -486,42 +458,42 @@ analysis_from_run (const GvRun *run, GError **error)
     {
       JsonObject *f = json_array_get_object_element (frames, i);
       GvFrameRecord *x = &r->frames[i];
-      x->index = (int) num (f, "index", i);
-      x->pts = num (f, "pts", 0);
-      x->sharpness = num (f, "sharpness", 0);
-      x->sharpness_frame = num (f, "sharpness_frame", 0);
-      x->motion = num (f, "motion", 0);
-      x->motion_next = num (f, "motion_next", -1);
-      x->motion_frame = num (f, "motion_frame", 0);
-      x->motion_gate = num (f, "motion_gate", 0);
+      x->index = (int) gv_json_num (f, "index", i);
+      x->pts = gv_json_num (f, "pts", 0);
+      x->sharpness = gv_json_num (f, "sharpness", 0);
+      x->sharpness_frame = gv_json_num (f, "sharpness_frame", 0);
+      x->motion = gv_json_num (f, "motion", 0);
+      x->motion_next = gv_json_num (f, "motion_next", -1);
+      x->motion_frame = gv_json_num (f, "motion_frame", 0);
+      x->motion_gate = gv_json_num (f, "motion_gate", 0);
       x->measured = boolean (f, "measured");
       x->candidate = boolean (f, "candidate");
       x->cover_found = boolean (f, "cover_found");
       if (x->cover_found)
-        quad_from (arr (f, "cover"), &x->cover);
+        quad_from (gv_json_arr (f, "cover"), &x->cover);
     }
-  r->n_candidates = (int) num (summary, "candidates", 0);
+  r->n_candidates = (int) gv_json_num (summary, "candidates", 0);
   r->n_golden = golden ? (int) json_array_get_length (golden) : 0;
   r->golden = calloc (MAX (r->n_golden, 1), sizeof *r->golden);
   for (int i = 0; i < r->n_golden; i++)
     {
-      JsonObject *g = json_array_get_object_element (golden, i), *c = obj (g, "cover");
+      JsonObject *g = json_array_get_object_element (golden, i), *c = gv_json_obj (g, "cover");
       GvGolden *x = &r->golden[i];
-      x->frame_index = (int) num (g, "index", 0);
-      x->pts = num (g, "pts", 0);
-      x->sharpness = num (g, "sharpness", 0);
-      x->motion = num (g, "motion", 0);
+      x->frame_index = (int) gv_json_num (g, "index", 0);
+      x->pts = gv_json_num (g, "pts", 0);
+      x->sharpness = gv_json_num (g, "sharpness", 0);
+      x->motion = gv_json_num (g, "motion", 0);
       x->cover.found = boolean (c, "found");
       if (x->cover.found)
         {
-          quad_from (arr (c, "corners"), &x->cover.quad);
-          x->cover.confidence = num (c, "confidence", 0);
+          quad_from (gv_json_arr (c, "corners"), &x->cover.quad);
+          x->cover.confidence = gv_json_num (c, "confidence", 0);
           x->cover.touches_border = boolean (c, "touches_border");
-          x->warped = image_from_png (run, str (c, "warped"), 3);
+          x->warped = image_from_png (run, gv_json_str (c, "warped"), 3);
         }
       else
-        g_strlcpy (x->cover.reason, str (c, "reason") ? str (c, "reason") : "", sizeof x->cover.reason);
-      x->rgb = image_from_png (run, str (g, "image"), 3);
+        g_strlcpy (x->cover.reason, gv_json_str (c, "reason") ? gv_json_str (c, "reason") : "", sizeof x->cover.reason);
+      x->rgb = image_from_png (run, gv_json_str (g, "image"), 3);
     }
   if (timings)
     {
@@ -532,29 +504,29 @@ analysis_from_run (const GvRun *run, GError **error)
             continue;
           /* Names point into the interned table so they outlive the JSON. */
           r->stages[r->n_stages].name = g_intern_string (l->data);
-          r->stages[r->n_stages++].seconds = num (timings, l->data, 0);
+          r->stages[r->n_stages++].seconds = gv_json_num (timings, l->data, 0);
         }
-      r->decode_seconds = num (timings, "decode", 0);
-      r->total_seconds = num (timings, "total", 0);
+      r->decode_seconds = gv_json_num (timings, "decode", 0);
+      r->total_seconds = gv_json_num (timings, "total", 0);
     }
   r->defects = defects_from_json (run, root);
 
-  info.path = (char *) (str (video, "path") ? str (video, "path") : run->video_path);
-  info.width = (int) num (video, "width", 0);
-  info.height = (int) num (video, "height", 0);
-  info.fps = num (video, "fps", run->fps);
-  info.duration = num (video, "duration", run->duration);
-  info.file_size = (gint64) num (video, "file_size", run->video_size);
-  info.rotation = (int) num (video, "rotation", 0);
-  st.frames_decoded = (gint64) num (video, "frames_decoded", r->n_frames);
-  st.decode_errors = (gint64) num (video, "decode_errors", 0);
+  info.path = (char *) (gv_json_str (video, "path") ? gv_json_str (video, "path") : run->video_path);
+  info.width = (int) gv_json_num (video, "width", 0);
+  info.height = (int) gv_json_num (video, "height", 0);
+  info.fps = gv_json_num (video, "fps", run->fps);
+  info.duration = gv_json_num (video, "duration", run->duration);
+  info.file_size = (gint64) gv_json_num (video, "file_size", run->video_size);
+  info.rotation = (int) gv_json_num (video, "rotation", 0);
+  st.frames_decoded = (gint64) gv_json_num (video, "frames_decoded", r->n_frames);
+  st.decode_errors = (gint64) gv_json_num (video, "decode_errors", 0);
   st.partial = boolean (video, "partial");
   base = g_path_get_basename (info.path ? info.path : "?");
   label = g_strdup_printf (_("Stored run #%d (%s) · %s"), (int) run->id, r->backend, base);
-  a = gv_analysis_new (r, &info, &st, str (backend, "selection"), label);
+  a = gv_analysis_new (r, &info, &st, gv_json_str (backend, "selection"), label);
   gv_analysis_set_run_id (a, run->id);
   {
-    const GvRunImage *heat = str (root, "defectHeatmap") ? gv_run_find_image_by_name (run, str (root, "defectHeatmap")) : NULL;
+    const GvRunImage *heat = gv_json_str (root, "defectHeatmap") ? gv_run_find_image_by_name (run, gv_json_str (root, "defectHeatmap")) : NULL;
     if (heat)
       gv_analysis_set_heatmap_png (a, heat->png);
   }

@@ -104,7 +104,7 @@ compare_frames (GvComparison *c, JsonArray *fa, JsonArray *fb, const char *key, 
   for (guint i = 0; i < n; i++)
     {
       JsonObject *a = json_array_get_object_element (fa, i), *b = json_array_get_object_element (fb, i);
-      double va = _gv_json_num (a, key, NAN), vb = _gv_json_num (b, key, NAN), d;
+      double va = gv_json_num (a, key, NAN), vb = gv_json_num (b, key, NAN), d;
       if (isnan (va) && isnan (vb))
         continue;
       if (isnan (va) != isnan (vb))
@@ -132,7 +132,7 @@ golden_indices (JsonArray *g)
   GArray *v = g_array_new (FALSE, FALSE, sizeof (int));
   for (guint i = 0; g && i < json_array_get_length (g); i++)
     {
-      int idx = (int) _gv_json_num (json_array_get_object_element (g, i), "index", -1);
+      int idx = (int) gv_json_num (json_array_get_object_element (g, i), "index", -1);
       g_array_append_val (v, idx);
     }
   return v;
@@ -182,8 +182,8 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
   GvComparison *c = g_new0 (GvComparison, 1);
   JsonObject *a = ra->result ? json_node_get_object (ra->result) : NULL;
   JsonObject *b = rb->result ? json_node_get_object (rb->result) : NULL;
-  JsonArray *fa = _gv_json_arr (a, "frames"), *fb = _gv_json_arr (b, "frames");
-  JsonArray *ga = _gv_json_arr (a, "golden_frames"), *gb = _gv_json_arr (b, "golden_frames");
+  JsonArray *fa = gv_json_arr (a, "frames"), *fb = gv_json_arr (b, "frames");
+  JsonArray *ga = gv_json_arr (a, "golden_frames"), *gb = gv_json_arr (b, "golden_frames");
   GvCompareOutput *o;
 
   c->run_a = ra->id;
@@ -245,9 +245,9 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
     o->pass = TRUE;
     for (guint i = 0; ga && gb && i < MIN (json_array_get_length (ga), json_array_get_length (gb)); i++)
       {
-        JsonObject *ca = _gv_json_obj (json_array_get_object_element (ga, i), "cover");
-        JsonObject *cb = _gv_json_obj (json_array_get_object_element (gb, i), "cover");
-        JsonArray *qa = _gv_json_arr (ca, "corners"), *qb = _gv_json_arr (cb, "corners");
+        JsonObject *ca = gv_json_obj (json_array_get_object_element (ga, i), "cover");
+        JsonObject *cb = gv_json_obj (json_array_get_object_element (gb, i), "cover");
+        JsonArray *qa = gv_json_arr (ca, "corners"), *qb = gv_json_arr (cb, "corners");
         if (!qa != !qb)
           o->difference = INFINITY;
         for (guint k = 0; qa && qb && k < 4 && k < json_array_get_length (qa)
@@ -313,9 +313,9 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
             JsonObject *x = i < na ? json_array_get_object_element (da, i) : NULL;
             JsonObject *y = i < nb ? json_array_get_object_element (db, i) : NULL;
             double bx[4] = { 0 }, by[4] = { 0 };
-            gboolean same = x && y && g_strcmp0 (_gv_json_str (x, "type"), _gv_json_str (y, "type")) == 0
-                            && g_strcmp0 (_gv_json_str (x, "kind"), _gv_json_str (y, "kind")) == 0
-                            && g_strcmp0 (_gv_json_str (x, "region"), _gv_json_str (y, "region")) == 0
+            gboolean same = x && y && g_strcmp0 (gv_json_str (x, "type"), gv_json_str (y, "type")) == 0
+                            && g_strcmp0 (gv_json_str (x, "kind"), gv_json_str (y, "kind")) == 0
+                            && g_strcmp0 (gv_json_str (x, "region"), gv_json_str (y, "region")) == 0
                             && _gv_json_box (x, bx) == _gv_json_box (y, by)
                             && !memcmp (bx, by, sizeof bx);
             o->difference += !same;
@@ -339,8 +339,8 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
               {
                 GvReportRegion *y = g_ptr_array_index (rgb, j);
                 if (!strcmp (x->name, y->name))
-                  o->difference = MAX (o->difference, scaled_diff (_gv_json_num (x->obj, "quality_score", 0),
-                                                                   _gv_json_num (y->obj, "quality_score", 0)));
+                  o->difference = MAX (o->difference, scaled_diff (gv_json_num (x->obj, "quality_score", 0),
+                                                                   gv_json_num (y->obj, "quality_score", 0)));
               }
           }
         finish (o);
@@ -366,7 +366,7 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
 
   /* Stage timings, in run A's order, then any only B has; total last. */
   {
-    JsonObject *ta = _gv_json_obj (a, "timings"), *tb = _gv_json_obj (b, "timings");
+    JsonObject *ta = gv_json_obj (a, "timings"), *tb = gv_json_obj (b, "timings");
     g_autoptr (GList) na = ta ? json_object_get_members (ta) : NULL;
     g_autoptr (GList) nb = tb ? json_object_get_members (tb) : NULL;
     GList *all = g_list_concat (g_list_copy (na), g_list_copy (nb));
@@ -378,15 +378,15 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
         g_hash_table_add (seen, l->data);
         GvCompareStage *s = g_new0 (GvCompareStage, 1);
         s->stage = g_strdup (l->data);
-        s->seconds_a = _gv_json_num (ta, l->data, NAN);
-        s->seconds_b = _gv_json_num (tb, l->data, NAN);
+        s->seconds_a = gv_json_num (ta, l->data, NAN);
+        s->seconds_b = gv_json_num (tb, l->data, NAN);
         g_ptr_array_add (c->stages, s);
       }
     g_list_free (all);
     GvCompareStage *s = g_new0 (GvCompareStage, 1);
     s->stage = g_strdup ("total");
-    s->seconds_a = _gv_json_num (ta, "total", NAN);
-    s->seconds_b = _gv_json_num (tb, "total", NAN);
+    s->seconds_a = gv_json_num (ta, "total", NAN);
+    s->seconds_b = gv_json_num (tb, "total", NAN);
     g_ptr_array_add (c->stages, s);
   }
   return c;

@@ -78,7 +78,7 @@ gv_report_write_csv (const GvRun *run, const char *dir, GError **error)
   static const char *region_cols[] = { "defect_coverage", "mean_intensity", "max_intensity",
                                        "edge_density", "quality_score", "score" };
   JsonObject *root = run->result ? json_node_get_object (run->result) : NULL;
-  JsonArray *frames = _gv_json_arr (root, "frames"), *defects = _gv_run_defects (run);
+  JsonArray *frames = gv_json_arr (root, "frames"), *defects = _gv_run_defects (run);
   g_autoptr (GPtrArray) regions = _gv_run_regions (run);
   g_autoptr (GString) s = g_string_new (NULL);
 
@@ -115,22 +115,22 @@ gv_report_write_csv (const GvRun *run, const char *dir, GError **error)
         continue;
       _gv_json_box (d, b);
       g_string_append_printf (s, "%u,", i);
-      csv_str (s, _gv_json_str (d, "kind") ? _gv_json_str (d, "kind") : _gv_json_str (d, "type"));
+      csv_str (s, gv_json_str (d, "kind") ? gv_json_str (d, "kind") : gv_json_str (d, "type"));
       g_string_append_c (s, ',');
-      csv_str (s, _gv_json_str (d, "region"));
+      csv_str (s, gv_json_str (d, "region"));
       for (int k = 0; k < 4; k++)
         {
           g_string_append_c (s, ',');
           csv_num (s, b[k]);
         }
       g_string_append_c (s, ',');
-      csv_num (s, _gv_json_num (d, "area_px", _gv_json_num (d, "area", NAN)));
+      csv_num (s, gv_json_num (d, "area_px", gv_json_num (d, "area", NAN)));
       g_string_append_c (s, ',');
-      csv_num (s, _gv_json_num (d, "area_mm2", NAN));
+      csv_num (s, gv_json_num (d, "area_mm2", NAN));
       g_string_append_c (s, ',');
-      csv_num (s, _gv_json_num (d, "severity", NAN));
+      csv_num (s, gv_json_num (d, "severity", NAN));
       g_string_append_c (s, ',');
-      csv_num (s, _gv_json_num (d, "confidence", NAN));
+      csv_num (s, gv_json_num (d, "confidence", NAN));
       g_string_append_c (s, '\n');
     }
   if (!write_table (dir, "defects.csv", s, error))

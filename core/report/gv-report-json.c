@@ -47,7 +47,7 @@ find_string_member (JsonNode *n, const char *key)
   if (JSON_NODE_HOLDS_OBJECT (n))
     {
       JsonObject *o = json_node_get_object (n);
-      const char *s = _gv_json_str (o, key);
+      const char *s = gv_json_str (o, key);
       g_autoptr (GList) names = NULL;
       if (s)
         return s;
@@ -101,7 +101,7 @@ gv_report_worker_json (const GvRun *run)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   JsonObject *root = run->result ? json_node_get_object (run->result) : NULL;
-  JsonArray *golden = _gv_json_arr (root, "golden_frames");
+  JsonArray *golden = gv_json_arr (root, "golden_frames");
   g_autoptr (GPtrArray) regions = _gv_run_regions (run);
 
   json_builder_begin_object (b);
@@ -121,7 +121,7 @@ gv_report_worker_json (const GvRun *run)
   json_builder_begin_array (b);
   for (guint i = 0; golden && i < json_array_get_length (golden); i++)
     {
-      const char *img = _gv_json_str (json_array_get_object_element (golden, i), "image");
+      const char *img = gv_json_str (json_array_get_object_element (golden, i), "image");
       if (img)
         json_builder_add_string_value (b, img);
       else
@@ -131,7 +131,7 @@ gv_report_worker_json (const GvRun *run)
   json_builder_set_member_name (b, "frameTimestamps");
   json_builder_begin_array (b);
   for (guint i = 0; golden && i < json_array_get_length (golden); i++)
-    json_builder_add_double_value (b, _gv_json_num (json_array_get_object_element (golden, i),
+    json_builder_add_double_value (b, gv_json_num (json_array_get_object_element (golden, i),
                                                     "pts", 0));
   json_builder_end_array (b);
   /* The result's own worker-named members first (gvscan writes them), then ours. */
@@ -142,12 +142,12 @@ gv_report_worker_json (const GvRun *run)
   json_builder_set_member_name (b, "regionCrops");
   json_builder_begin_object (b);
   {
-    JsonObject *crops = _gv_json_obj (root, "regionCrops");
+    JsonObject *crops = gv_json_obj (root, "regionCrops");
     for (guint i = 0; i < regions->len; i++)
       {
         GvReportRegion *r = g_ptr_array_index (regions, i);
-        const char *crop = _gv_json_str (crops, r->name) ? _gv_json_str (crops, r->name)
-                                                          : _gv_json_str (r->obj, "crop");
+        const char *crop = gv_json_str (crops, r->name) ? gv_json_str (crops, r->name)
+                                                          : gv_json_str (r->obj, "crop");
         if (crop)
           {
             json_builder_set_member_name (b, r->name);
@@ -161,12 +161,12 @@ gv_report_worker_json (const GvRun *run)
   json_builder_set_member_name (b, "regionScores");
   json_builder_begin_object (b);
   {
-    JsonObject *scores = _gv_json_obj (root, "regionScores");
+    JsonObject *scores = gv_json_obj (root, "regionScores");
     for (guint i = 0; i < regions->len; i++)
       {
         GvReportRegion *r = g_ptr_array_index (regions, i);
-        add_number_or_null (b, r->name, _gv_json_num (scores, r->name,
-                                                      _gv_json_num (r->obj, "score", NAN)));
+        add_number_or_null (b, r->name, gv_json_num (scores, r->name,
+                                                      gv_json_num (r->obj, "score", NAN)));
       }
   }
   json_builder_end_object (b);
@@ -180,7 +180,7 @@ gv_report_worker_json (const GvRun *run)
       json_builder_set_member_name (b, r->name);
       json_builder_begin_object (b);
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
-        add_number_or_null (b, keys[k], _gv_json_num (r->obj, keys[k], NAN));
+        add_number_or_null (b, keys[k], gv_json_num (r->obj, keys[k], NAN));
       json_builder_end_object (b);
     }
   json_builder_end_object (b);
@@ -225,42 +225,9 @@ gv_report_write_images (const GvRun *run, const char *dir, GError **error)
 
 /* ---- shared helpers (gv-report-private.h) ---- */
 
-JsonObject *
-_gv_json_obj (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
 
-JsonArray *
-_gv_json_arr (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
 
-double
-_gv_json_num (JsonObject *o, const char *k, double dflt)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  if (!n || !JSON_NODE_HOLDS_VALUE (n))
-    return dflt;
-  switch (json_node_get_value_type (n))
-    {
-    case G_TYPE_INT64: return (double) json_node_get_int (n);
-    case G_TYPE_DOUBLE: return json_node_get_double (n);
-    case G_TYPE_BOOLEAN: return json_node_get_boolean (n);
-    default: return dflt;
-    }
-}
 
-const char *
-_gv_json_str (JsonObject *o, const char *k)
-{
-  JsonNode *n = o ? json_object_get_member (o, k) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
 
 static void
 region_free (GvReportRegion *r)
@@ -283,7 +250,7 @@ _gv_run_regions (const GvRun *run)
       g_autoptr (GList) names = json_object_get_members (json_node_get_object (n));
       for (GList *l = names; l; l = l->next)
         {
-          JsonObject *o = _gv_json_obj (json_node_get_object (n), l->data);
+          JsonObject *o = gv_json_obj (json_node_get_object (n), l->data);
           if (o)
             {
               GvReportRegion *r = g_new0 (GvReportRegion, 1);
@@ -302,7 +269,7 @@ _gv_run_regions (const GvRun *run)
           if (JSON_NODE_HOLDS_OBJECT (e))
             {
               GvReportRegion *r = g_new0 (GvReportRegion, 1);
-              const char *name = _gv_json_str (json_node_get_object (e), "name");
+              const char *name = gv_json_str (json_node_get_object (e), "name");
               r->name = name ? g_strdup (name) : g_strdup_printf ("region_%u", i);
               r->obj = json_node_get_object (e);
               g_ptr_array_add (out, r);
@@ -316,15 +283,15 @@ JsonArray *
 _gv_run_defects (const GvRun *run)
 {
   JsonObject *root = run->result ? json_node_get_object (run->result) : NULL;
-  JsonArray *a = _gv_json_arr (root, "defects");
-  return a ? a : _gv_json_arr (_gv_json_obj (root, "defects"), "list");
+  JsonArray *a = gv_json_arr (root, "defects");
+  return a ? a : gv_json_arr (gv_json_obj (root, "defects"), "list");
 }
 
 gboolean
 _gv_json_box (JsonObject *o, double b[4])
 {
   static const char *keys[] = { "box", "bbox", "rect" };
-  JsonArray *bounds = _gv_json_arr (o, "bounds");
+  JsonArray *bounds = gv_json_arr (o, "bounds");
 
   if (bounds && json_array_get_length (bounds) == 4)
     {
@@ -347,19 +314,19 @@ _gv_json_box (JsonObject *o, double b[4])
       if (n && JSON_NODE_HOLDS_OBJECT (n))
         {
           JsonObject *bo = json_node_get_object (n);
-          b[0] = _gv_json_num (bo, "x", 0);
-          b[1] = _gv_json_num (bo, "y", 0);
-          b[2] = _gv_json_num (bo, "w", _gv_json_num (bo, "width", 0));
-          b[3] = _gv_json_num (bo, "h", _gv_json_num (bo, "height", 0));
+          b[0] = gv_json_num (bo, "x", 0);
+          b[1] = gv_json_num (bo, "y", 0);
+          b[2] = gv_json_num (bo, "w", gv_json_num (bo, "width", 0));
+          b[3] = gv_json_num (bo, "h", gv_json_num (bo, "height", 0));
           return TRUE;
         }
     }
   if (o && json_object_has_member (o, "x0") && json_object_has_member (o, "x1"))
     {
-      b[0] = _gv_json_num (o, "x0", 0);
-      b[1] = _gv_json_num (o, "y0", 0);
-      b[2] = _gv_json_num (o, "x1", 0) - b[0];
-      b[3] = _gv_json_num (o, "y1", 0) - b[1];
+      b[0] = gv_json_num (o, "x0", 0);
+      b[1] = gv_json_num (o, "y0", 0);
+      b[2] = gv_json_num (o, "x1", 0) - b[0];
+      b[3] = gv_json_num (o, "y1", 0) - b[1];
       return TRUE;
     }
   return FALSE;

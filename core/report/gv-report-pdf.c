@@ -371,9 +371,9 @@ core_text (const char *english)
 static void
 grade_explanation (Doc *d, JsonObject *g)
 {
-  JsonArray *lines = _gv_json_arr (g, "explanation") ? _gv_json_arr (g, "explanation")
-                                                     : _gv_json_arr (g, "lines");
-  const char *expl = _gv_json_str (g, "explanation");
+  JsonArray *lines = gv_json_arr (g, "explanation") ? gv_json_arr (g, "explanation")
+                                                     : gv_json_arr (g, "lines");
+  const char *expl = gv_json_str (g, "explanation");
 
   if (expl)
     para (d, expl, 10, FALSE);
@@ -393,10 +393,10 @@ grade_explanation (Doc *d, JsonObject *g)
           else if (JSON_NODE_HOLDS_OBJECT (n))
             {
               JsonObject *o = json_node_get_object (n);
-              double delta = _gv_json_num (o, "delta", 0);
+              double delta = gv_json_num (o, "delta", 0);
               g_autofree char *ds = delta != 0 ? g_strdup_printf ("%+.2f", delta) : g_strdup ("");
-              g_autofree char *rs = num (_gv_json_num (o, "running", NAN), 2);
-              g_autofree char *text = core_text (_gv_json_str (o, "text"));
+              g_autofree char *rs = num (gv_json_num (o, "running", NAN), 2);
+              g_autofree char *text = core_text (gv_json_str (o, "text"));
               row_add (rows, 3, text, ds, rs);
             }
         }
@@ -408,10 +408,10 @@ static void
 cover_page (Doc *d, JsonObject *root)
 {
   const GvRun *run = d->run;
-  JsonObject *video = _gv_json_obj (root, "video"), *summary = _gv_json_obj (root, "summary");
-  JsonObject *backend = _gv_json_obj (root, "backend");
+  JsonObject *video = gv_json_obj (root, "video"), *summary = gv_json_obj (root, "summary");
+  JsonObject *backend = gv_json_obj (root, "backend");
   JsonNode *gn = root ? json_object_get_member (root, "grade") : NULL;
-  JsonArray *flags = _gv_json_arr (root, "flags");
+  JsonArray *flags = gv_json_arr (root, "flags");
   g_autoptr (GPtrArray) rows = rows_new ();
   static const double kw[] = { 1.3, 3 };
 
@@ -432,7 +432,7 @@ cover_page (Doc *d, JsonObject *root)
     double bx = MARGIN, bw = d->w - 2 * MARGIN, bh = 74;
     g_autofree char *big = NULL, *sub = NULL;
     JsonObject *g = gn && JSON_NODE_HOLDS_OBJECT (gn) ? json_node_get_object (gn) : NULL;
-    gboolean review = g && _gv_json_num (g, "needs_review", 0) != 0;
+    gboolean review = g && gv_json_num (g, "needs_review", 0) != 0;
 
     cairo_set_source_rgb (d->cr, 0.94, 0.95, 0.98);
     cairo_rectangle (d->cr, bx, d->y, bw, bh);
@@ -446,9 +446,9 @@ cover_page (Doc *d, JsonObject *root)
       }
     else if (review)
       {
-        double est = _gv_json_num (g, "estimate", _gv_json_num (g, "grade_estimate", NAN));
+        double est = gv_json_num (g, "estimate", gv_json_num (g, "grade_estimate", NAN));
         big = g_strdup (_("Review"));
-        g_autofree char *reason = core_text (_gv_json_str (g, "review_reason"));
+        g_autofree char *reason = core_text (gv_json_str (g, "review_reason"));
         sub = !isnan (est) ? g_strdup_printf (_("needs a person's review (estimate %.1f): %s"), est,
                                               reason ? reason : "")
                            : g_strdup (_("needs a person's review"));
@@ -481,11 +481,11 @@ cover_page (Doc *d, JsonObject *root)
   {
     g_autofree char *base = run->video_path ? g_path_get_basename (run->video_path) : g_strdup ("?");
     g_autofree char *v = g_strdup_printf ("%s (%dx%d, %.3g fps, %.2f s, %s)", base,
-                                          (int) _gv_json_num (video, "width", 0),
-                                          (int) _gv_json_num (video, "height", 0),
-                                          _gv_json_num (video, "fps", run->fps),
-                                          _gv_json_num (video, "duration", run->duration),
-                                          _gv_json_str (video, "codec") ? _gv_json_str (video, "codec") : "?");
+                                          (int) gv_json_num (video, "width", 0),
+                                          (int) gv_json_num (video, "height", 0),
+                                          gv_json_num (video, "fps", run->fps),
+                                          gv_json_num (video, "duration", run->duration),
+                                          gv_json_str (video, "codec") ? gv_json_str (video, "codec") : "?");
     row_add (rows, 2, _("Video"), v);
   }
   row_add (rows, 2, _("Video path"), run->video_path ? run->video_path : "?");
@@ -501,19 +501,19 @@ cover_page (Doc *d, JsonObject *root)
   }
   if (summary)
     {
-      int frames = (int) _gv_json_num (summary, "frames", 0), cand = (int) _gv_json_num (summary, "candidates", 0);
+      int frames = (int) gv_json_num (summary, "frames", 0), cand = (int) gv_json_num (summary, "candidates", 0);
       g_autofree char *v = g_strdup_printf (_("%d frames analysed, %d passed the motion gate (%.0f %%)"),
                                             frames, cand, frames ? 100.0 * cand / frames : 0.0);
       g_autofree char *g = g_strdup_printf (_("%d golden frames, cover found in %d"),
-                                            (int) _gv_json_num (summary, "golden_frames", 0),
-                                            (int) _gv_json_num (summary, "covers_found", 0));
+                                            (int) gv_json_num (summary, "golden_frames", 0),
+                                            (int) gv_json_num (summary, "covers_found", 0));
       row_add (rows, 2, _("Frames"), v);
       row_add (rows, 2, _("Golden frames"), g);
     }
   if (run->total_seconds >= 0)
     {
       g_autofree char *v = g_strdup_printf (_("%.2f s on %s"), run->total_seconds,
-                                            _gv_json_str (backend, "name") ? _gv_json_str (backend, "name") : "?");
+                                            gv_json_str (backend, "name") ? gv_json_str (backend, "name") : "?");
       row_add (rows, 2, _("Analysis time"), v);
     }
   if (run->error)
@@ -537,7 +537,7 @@ cover_page (Doc *d, JsonObject *root)
 static void
 golden_section (Doc *d, JsonObject *root)
 {
-  JsonArray *golden = _gv_json_arr (root, "golden_frames");
+  JsonArray *golden = gv_json_arr (root, "golden_frames");
   guint n = golden ? json_array_get_length (golden) : 0;
   double colw = (d->w - 2 * MARGIN - 16) / 2, imgh = 150;
 
@@ -551,8 +551,8 @@ golden_section (Doc *d, JsonObject *root)
   for (guint i = 0; i < n; i++)
     {
       JsonObject *g = json_array_get_object_element (golden, i);
-      JsonObject *c = _gv_json_obj (g, "cover");
-      const GvRunImage *img = gv_run_find_image_by_name (d->run, _gv_json_str (g, "image"));
+      JsonObject *c = gv_json_obj (g, "cover");
+      const GvRunImage *img = gv_run_find_image_by_name (d->run, gv_json_str (g, "image"));
       double x = MARGIN + (i % 2) * (colw + 16);
       g_autofree char *cap = NULL;
       if (i % 2 == 0)
@@ -563,7 +563,7 @@ golden_section (Doc *d, JsonObject *root)
           if (s)
             {
               double dw, dh, sc = picture (d, s, x, d->y, colw, imgh, &dw, &dh);
-              JsonArray *q = _gv_json_arr (c, "corners");
+              JsonArray *q = gv_json_arr (c, "corners");
               if (q && json_array_get_length (q) == 4)
                 {
                   cairo_save (d->cr);
@@ -592,9 +592,9 @@ golden_section (Doc *d, JsonObject *root)
           cairo_set_source_rgb (d->cr, 0, 0, 0);
         }
       cap = g_strdup_printf (_("Frame %d · t = %.3f s · sharpness %.1f · motion %.2f px · %s"),
-                             (int) _gv_json_num (g, "index", -1), _gv_json_num (g, "pts", 0),
-                             _gv_json_num (g, "sharpness", 0), _gv_json_num (g, "motion", 0),
-                             _gv_json_num (c, "found", 0) ? _("cover found") : _("cover not found"));
+                             (int) gv_json_num (g, "index", -1), gv_json_num (g, "pts", 0),
+                             gv_json_num (g, "sharpness", 0), gv_json_num (g, "motion", 0),
+                             gv_json_num (c, "found", 0) ? _("cover found") : _("cover not found"));
       text_at (d, x, d->y + imgh + 4, cap, 8.5, FALSE, colw);
       if (i % 2 == 1 || i + 1 == n)
         d->y += imgh + 40;
@@ -639,17 +639,17 @@ region_box (GvReportRegion *r, int cw, int ch, double b[4])
 static const GvRunImage *
 best_cover (const GvRun *run, JsonObject *root, int *ordinal)
 {
-  JsonArray *golden = _gv_json_arr (root, "golden_frames");
+  JsonArray *golden = gv_json_arr (root, "golden_frames");
   const GvRunImage *best = NULL;
   double bs = -1;
 
   for (guint i = 0; golden && i < json_array_get_length (golden); i++)
     {
       JsonObject *g = json_array_get_object_element (golden, i);
-      const GvRunImage *img = gv_run_find_image_by_name (run, _gv_json_str (_gv_json_obj (g, "cover"), "warped"));
-      if (img && _gv_json_num (g, "sharpness", 0) > bs)
+      const GvRunImage *img = gv_run_find_image_by_name (run, gv_json_str (gv_json_obj (g, "cover"), "warped"));
+      if (img && gv_json_num (g, "sharpness", 0) > bs)
         {
-          bs = _gv_json_num (g, "sharpness", 0);
+          bs = gv_json_num (g, "sharpness", 0);
           best = img;
           *ordinal = (int) i;
         }
@@ -760,11 +760,11 @@ regions_section (Doc *d, GPtrArray *regions)
   for (guint i = 0; i < regions->len; i++)
     {
       GvReportRegion *r = g_ptr_array_index (regions, i);
-      g_autofree char *a = num (_gv_json_num (r->obj, "defect_coverage", NAN), 2);
-      g_autofree char *b = num (_gv_json_num (r->obj, "mean_intensity", NAN), 3);
-      g_autofree char *c = num (_gv_json_num (r->obj, "max_intensity", NAN), 3);
-      g_autofree char *e = num (_gv_json_num (r->obj, "edge_density", NAN), 2);
-      g_autofree char *q = num (_gv_json_num (r->obj, "quality_score", NAN), 2);
+      g_autofree char *a = num (gv_json_num (r->obj, "defect_coverage", NAN), 2);
+      g_autofree char *b = num (gv_json_num (r->obj, "mean_intensity", NAN), 3);
+      g_autofree char *c = num (gv_json_num (r->obj, "max_intensity", NAN), 3);
+      g_autofree char *e = num (gv_json_num (r->obj, "edge_density", NAN), 2);
+      g_autofree char *q = num (gv_json_num (r->obj, "quality_score", NAN), 2);
       g_autofree char *name = core_text (r->name);
       row_add (rows, 6, name, a, b, c, e, q);
     }
@@ -794,11 +794,11 @@ defects_section (Doc *d, JsonObject *root, cairo_surface_t *cover)
     {
       JsonObject *o = json_array_get_object_element (defects, i);
       double b[4];
-      const char *kind = _gv_json_str (o, "kind") ? _gv_json_str (o, "kind") : _gv_json_str (o, "type");
+      const char *kind = gv_json_str (o, "kind") ? gv_json_str (o, "kind") : gv_json_str (o, "type");
       g_autofree char *line = NULL;
       need (d, rowh);
       /* The crop the analysis stored for the defect, else one cut from the cover shown. */
-      stored = gv_run_find_image_by_name (d->run, _gv_json_str (o, "crop"));
+      stored = gv_run_find_image_by_name (d->run, gv_json_str (o, "crop"));
       if (stored)
         {
           cairo_surface_t *img = _gv_png_surface (stored->png);
@@ -838,11 +838,11 @@ defects_section (Doc *d, JsonObject *root, cairo_surface_t *cover)
       {
         g_autofree char *box = _gv_json_box (o, b) ? g_strdup_printf ("%.0f, %.0f, %.0f x %.0f px", b[0], b[1], b[2], b[3])
                                                    : g_strdup ("–");
-        g_autofree char *sev = num (_gv_json_num (o, "severity", NAN), 2);
-        g_autofree char *area = num (_gv_json_num (o, "area_mm2", NAN), 2);
-        g_autofree char *conf = num (_gv_json_num (o, "confidence", NAN), 2);
+        g_autofree char *sev = num (gv_json_num (o, "severity", NAN), 2);
+        g_autofree char *area = num (gv_json_num (o, "area_mm2", NAN), 2);
+        g_autofree char *conf = num (gv_json_num (o, "confidence", NAN), 2);
         g_autofree char *kind_t = core_text (kind);
-        g_autofree char *region_t = core_text (_gv_json_str (o, "region"));
+        g_autofree char *region_t = core_text (gv_json_str (o, "region"));
         line = g_strdup_printf (_("#%u  %s in %s\nbox %s · area %s mm² · severity %s · confidence %s"),
                                 i + 1, kind_t ? kind_t : _("defect"), region_t ? region_t : "?", box,
                                 area, sev, conf);
@@ -864,8 +864,8 @@ nice_step (double vmax, int n)
 static void
 chart_section (Doc *d, JsonObject *root)
 {
-  JsonArray *frames = _gv_json_arr (root, "frames"), *golden = _gv_json_arr (root, "golden_frames");
-  double gate = _gv_json_num (_gv_json_obj (root, "parameters"), "motion-gate", 1.0);
+  JsonArray *frames = gv_json_arr (root, "frames"), *golden = gv_json_arr (root, "golden_frames");
+  double gate = gv_json_num (gv_json_obj (root, "parameters"), "motion-gate", 1.0);
   guint n = frames ? json_array_get_length (frames) : 0;
   double x0 = MARGIN + 34, x1 = d->w - MARGIN - 5, ph = 185, smax = 0, mmax = 0;
   cairo_t *cr = d->cr;
@@ -880,8 +880,8 @@ chart_section (Doc *d, JsonObject *root)
   for (guint i = 0; i < n; i++)
     {
       JsonObject *f = json_array_get_object_element (frames, i);
-      smax = MAX (smax, _gv_json_num (f, "sharpness", 0));
-      mmax = MAX (mmax, _gv_json_num (f, "motion_gate", 0));
+      smax = MAX (smax, gv_json_num (f, "sharpness", 0));
+      mmax = MAX (mmax, gv_json_num (f, "motion_gate", 0));
     }
   /* The motion axis shows the gate clearly: at least 2x gate, clipped at 8x gate. */
   mmax = CLAMP (mmax * 1.05, 2 * gate, 8 * gate);
@@ -896,7 +896,7 @@ chart_section (Doc *d, JsonObject *root)
       /* Candidates: frames that passed the gate, shaded. */
       cairo_set_source_rgba (cr, 0.2, 0.75, 0.3, 0.18);
       for (guint i = 0; i < n; i++)
-        if (_gv_json_num (json_array_get_object_element (frames, i), "candidate", 0))
+        if (gv_json_num (json_array_get_object_element (frames, i), "candidate", 0))
           {
             double xa = x0 + (x1 - x0) * ((double) i - 0.5) / (n - 1), xb = x0 + (x1 - x0) * ((double) i + 0.5) / (n - 1);
             cairo_rectangle (cr, MAX (x0, xa), top, MIN (x1, xb) - MAX (x0, xa), ph);
@@ -907,7 +907,7 @@ chart_section (Doc *d, JsonObject *root)
       cairo_set_line_width (cr, 1.2);
       for (guint k = 0; golden && k < json_array_get_length (golden); k++)
         {
-          double gi = _gv_json_num (json_array_get_object_element (golden, k), "index", -1);
+          double gi = gv_json_num (json_array_get_object_element (golden, k), "index", -1);
           double x = x0 + (x1 - x0) * gi / (n - 1);
           cairo_move_to (cr, x, top);
           cairo_line_to (cr, x, bot);
@@ -940,8 +940,8 @@ chart_section (Doc *d, JsonObject *root)
       for (guint i = 0; i < n; i++)
         {
           JsonObject *f = json_array_get_object_element (frames, i);
-          double v = _gv_json_num (f, key, NAN);
-          if (isnan (v) || v < 0 || (panel && !_gv_json_num (f, "measured", 1)))
+          double v = gv_json_num (f, key, NAN);
+          if (isnan (v) || v < 0 || (panel && !gv_json_num (f, "measured", 1)))
             {
               cairo_new_sub_path (cr);
               continue;
@@ -987,7 +987,7 @@ chart_section (Doc *d, JsonObject *root)
   {
     JsonObject *last = json_array_get_object_element (frames, n - 1);
     g_autofree char *lab = g_strdup_printf (_("frame index (the video lasts %.2f s over %u frames)"),
-                                            _gv_json_num (last, "pts", 0), n);
+                                            gv_json_num (last, "pts", 0), n);
     cairo_set_source_rgb (cr, 0.3, 0.3, 0.3);
     text_at (d, x0, d->y - 8, lab, 8, FALSE, 0);
     d->y += 10;
@@ -1064,8 +1064,8 @@ param_text (JsonNode *n)
 static void
 parameters_section (Doc *d, JsonObject *root)
 {
-  JsonObject *p = _gv_json_obj (root, "parameters"), *tool = _gv_json_obj (root, "tool");
-  JsonObject *backend = _gv_json_obj (root, "backend");
+  JsonObject *p = gv_json_obj (root, "parameters"), *tool = gv_json_obj (root, "tool");
+  JsonObject *backend = gv_json_obj (root, "backend");
   g_autoptr (GPtrArray) rows = rows_new ();
   g_autoptr (GPtrArray) sw = rows_new ();
   static const double w[] = { 1, 1, 1, 1 };
@@ -1094,8 +1094,8 @@ parameters_section (Doc *d, JsonObject *root)
     }
   heading (d, _("Software"));
   {
-    g_autofree char *t = g_strdup_printf ("%s %s", _gv_json_str (tool, "name") ? _gv_json_str (tool, "name") : "gvscan",
-                                          _gv_json_str (tool, "version") ? _gv_json_str (tool, "version") : "?");
+    g_autofree char *t = g_strdup_printf ("%s %s", gv_json_str (tool, "name") ? gv_json_str (tool, "name") : "gvscan",
+                                          gv_json_str (tool, "version") ? gv_json_str (tool, "version") : "?");
     g_autofree char *st = g_strdup_printf ("%d", GV_STORE_SCHEMA_VERSION);
     g_autofree char *libs = g_strdup_printf ("cairo %s · Pango %s · SQLite %s · GLib %u.%u.%u",
                                              cairo_version_string (), pango_version_string (),
@@ -1105,7 +1105,7 @@ parameters_section (Doc *d, JsonObject *root)
     row_add (sw, 2, _("Analysis"), t);
     row_add (sw, 2, _("Result schema"), d->run->result_schema ? d->run->result_schema : "?");
     row_add (sw, 2, _("Run store schema"), st);
-    row_add (sw, 2, _("Backend selection"), _gv_json_str (backend, "selection") ? _gv_json_str (backend, "selection") : "?");
+    row_add (sw, 2, _("Backend selection"), gv_json_str (backend, "selection") ? gv_json_str (backend, "selection") : "?");
     row_add (sw, 2, _("Libraries (report)"), libs);
     g_autofree char *when = g_strdup_printf ("%s / %s", d->run->started_at ? d->run->started_at : "?",
                                              d->run->finished_at ? d->run->finished_at : "–");

@@ -1,14 +1,11 @@
 /* gv-report-private.h: helpers shared by the report writers. */
 #pragma once
 
+#include "gv-json.h" /* the JSON readers the run store uses too */
 #include "gv-report.h"
 
 G_BEGIN_DECLS
 
-JsonObject *_gv_json_obj (JsonObject *o, const char *k);
-JsonArray *_gv_json_arr (JsonObject *o, const char *k);
-double _gv_json_num (JsonObject *o, const char *k, double dflt);
-const char *_gv_json_str (JsonObject *o, const char *k);
 /* A box as [x, y, w, h], {x, y, w|width, h|height} under box/bbox/rect, x0/y0/x1/y1 members or
  * "bounds" [x0, y0, x1, y1]. */
 gboolean _gv_json_box (JsonObject *o, double b[4]);

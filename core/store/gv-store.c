@@ -19,6 +19,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "gv-json.h"
 #include "gv-store-private.h"
 
 /* "GVST": marks the file as ours so a foreign SQLite file is never migrated into one. */
@@ -733,22 +734,22 @@ gv_store_run_fail (GvStore *s, gint64 run_id, GvRunStatus status, const char *me
 
 /* ---- JSON helpers ---------------------------------------------------------------------- */
 
-static JsonObject *
-jobj (JsonObject *o, const char *k)
+JsonObject *
+gv_json_obj (JsonObject *o, const char *k)
 {
   JsonNode *n = o ? json_object_get_member (o, k) : NULL;
   return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
-static JsonArray *
-jarr (JsonObject *o, const char *k)
+JsonArray *
+gv_json_arr (JsonObject *o, const char *k)
 {
   JsonNode *n = o ? json_object_get_member (o, k) : NULL;
   return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
 }
 
-static double
-jnum (JsonObject *o, const char *k, double dflt)
+double
+gv_json_num (JsonObject *o, const char *k, double dflt)
 {
   JsonNode *n = o ? json_object_get_member (o, k) : NULL;
   if (!n || !JSON_NODE_HOLDS_VALUE (n))
@@ -762,8 +763,8 @@ jnum (JsonObject *o, const char *k, double dflt)
     }
 }
 
-static const char *
-jstr (JsonObject *o, const char *k)
+const char *
+gv_json_str (JsonObject *o, const char *k)
 {
   JsonNode *n = o ? json_object_get_member (o, k) : NULL;
   return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
@@ -782,7 +783,7 @@ static gboolean
 jbox (JsonObject *o, double b[4])
 {
   static const char *keys[] = { "box", "bbox", "rect" };
-  JsonArray *bounds = jarr (o, "bounds");
+  JsonArray *bounds = gv_json_arr (o, "bounds");
 
   if (bounds && json_array_get_length (bounds) == 4)
     {
@@ -804,10 +805,10 @@ jbox (JsonObject *o, double b[4])
       if (n && JSON_NODE_HOLDS_OBJECT (n))
         {
           JsonObject *bo = json_node_get_object (n);
-          b[0] = jnum (bo, "x", NAN);
-          b[1] = jnum (bo, "y", NAN);
-          b[2] = jnum (bo, "w", jnum (bo, "width", NAN));
-          b[3] = jnum (bo, "h", jnum (bo, "height", NAN));
+          b[0] = gv_json_num (bo, "x", NAN);
+          b[1] = gv_json_num (bo, "y", NAN);
+          b[2] = gv_json_num (bo, "w", gv_json_num (bo, "width", NAN));
+          b[3] = gv_json_num (bo, "h", gv_json_num (bo, "height", NAN));
           return TRUE;
         }
     }
@@ -830,17 +831,17 @@ insert_frames (GvStore *s, gint64 id, JsonArray *frames, GError **error)
     {
       JsonObject *f = json_array_get_object_element (frames, i);
       sqlite3_bind_int64 (st, 1, id);
-      sqlite3_bind_int64 (st, 2, (sqlite3_int64) jnum (f, "index", i));
-      bind_double (st, 3, jnum (f, "pts", NAN));
-      bind_double (st, 4, jnum (f, "sharpness", NAN));
-      bind_double (st, 5, jnum (f, "sharpness_frame", NAN));
-      bind_double (st, 6, jnum (f, "motion", NAN));
-      bind_double (st, 7, jnum (f, "motion_next", NAN));
-      bind_double (st, 8, jnum (f, "motion_frame", NAN));
-      bind_double (st, 9, jnum (f, "motion_gate", NAN));
-      sqlite3_bind_int (st, 10, jnum (f, "measured", 0) != 0);
-      sqlite3_bind_int (st, 11, jnum (f, "candidate", 0) != 0);
-      sqlite3_bind_int (st, 12, jnum (f, "cover_found", 0) != 0);
+      sqlite3_bind_int64 (st, 2, (sqlite3_int64) gv_json_num (f, "index", i));
+      bind_double (st, 3, gv_json_num (f, "pts", NAN));
+      bind_double (st, 4, gv_json_num (f, "sharpness", NAN));
+      bind_double (st, 5, gv_json_num (f, "sharpness_frame", NAN));
+      bind_double (st, 6, gv_json_num (f, "motion", NAN));
+      bind_double (st, 7, gv_json_num (f, "motion_next", NAN));
+      bind_double (st, 8, gv_json_num (f, "motion_frame", NAN));
+      bind_double (st, 9, gv_json_num (f, "motion_gate", NAN));
+      sqlite3_bind_int (st, 10, gv_json_num (f, "measured", 0) != 0);
+      sqlite3_bind_int (st, 11, gv_json_num (f, "candidate", 0) != 0);
+      sqlite3_bind_int (st, 12, gv_json_num (f, "cover_found", 0) != 0);
       rc = sqlite3_step (st);
       sqlite3_reset (st);
     }
@@ -862,17 +863,17 @@ insert_golden (GvStore *s, gint64 id, JsonArray *golden, GError **error)
   for (guint i = 0; i < json_array_get_length (golden) && rc == SQLITE_DONE; i++)
     {
       JsonObject *g = json_array_get_object_element (golden, i);
-      JsonObject *c = jobj (g, "cover");
-      JsonArray *corners = jarr (c, "corners");
+      JsonObject *c = gv_json_obj (g, "cover");
+      JsonArray *corners = gv_json_arr (c, "corners");
       sqlite3_bind_int64 (st, 1, id);
       sqlite3_bind_int (st, 2, (int) i);
-      sqlite3_bind_int64 (st, 3, (sqlite3_int64) jnum (g, "index", -1));
-      bind_double (st, 4, jnum (g, "pts", NAN));
-      bind_double (st, 5, jnum (g, "sharpness", NAN));
-      bind_double (st, 6, jnum (g, "motion", NAN));
-      sqlite3_bind_int (st, 7, jnum (c, "found", 0) != 0);
-      bind_double (st, 8, jnum (c, "confidence", NAN));
-      sqlite3_bind_int (st, 9, jnum (c, "touches_border", 0) != 0);
+      sqlite3_bind_int64 (st, 3, (sqlite3_int64) gv_json_num (g, "index", -1));
+      bind_double (st, 4, gv_json_num (g, "pts", NAN));
+      bind_double (st, 5, gv_json_num (g, "sharpness", NAN));
+      bind_double (st, 6, gv_json_num (g, "motion", NAN));
+      sqlite3_bind_int (st, 7, gv_json_num (c, "found", 0) != 0);
+      bind_double (st, 8, gv_json_num (c, "confidence", NAN));
+      sqlite3_bind_int (st, 9, gv_json_num (c, "touches_border", 0) != 0);
       for (int k = 0; k < 8; k++)
         {
           JsonArray *pt = corners && json_array_get_length (corners) == 4
@@ -880,9 +881,9 @@ insert_golden (GvStore *s, gint64 id, JsonArray *golden, GError **error)
           bind_double (st, 10 + k, pt && json_array_get_length (pt) == 2
                                      ? json_array_get_double_element (pt, k % 2) : NAN);
         }
-      bind_text (st, 18, jstr (c, "reason"));
-      bind_text (st, 19, jstr (g, "image"));
-      bind_text (st, 20, jstr (c, "warped"));
+      bind_text (st, 18, gv_json_str (c, "reason"));
+      bind_text (st, 19, gv_json_str (g, "image"));
+      bind_text (st, 20, gv_json_str (c, "warped"));
       rc = sqlite3_step (st);
       sqlite3_reset (st);
     }
@@ -902,11 +903,11 @@ insert_region (GvStore *s, sqlite3_stmt *st, gint64 id, const char *name, JsonOb
   jbox (r, b);
   sqlite3_bind_int64 (st, 1, id);
   bind_text (st, 2, name);
-  bind_double (st, 3, jnum (r, "defect_coverage", NAN));
-  bind_double (st, 4, jnum (r, "mean_intensity", NAN));
-  bind_double (st, 5, jnum (r, "max_intensity", NAN));
-  bind_double (st, 6, jnum (r, "edge_density", NAN));
-  bind_double (st, 7, jnum (r, "quality_score", jnum (r, "score", NAN)));
+  bind_double (st, 3, gv_json_num (r, "defect_coverage", NAN));
+  bind_double (st, 4, gv_json_num (r, "mean_intensity", NAN));
+  bind_double (st, 5, gv_json_num (r, "max_intensity", NAN));
+  bind_double (st, 6, gv_json_num (r, "edge_density", NAN));
+  bind_double (st, 7, gv_json_num (r, "quality_score", gv_json_num (r, "score", NAN)));
   for (int k = 0; k < 4; k++)
     bind_double (st, 8 + k, b[k]);
   bind_text (st, 12, details);
@@ -937,7 +938,7 @@ insert_regions (GvStore *s, gint64 id, JsonObject *root, GError **error)
       g_autoptr (GList) names = json_object_get_members (json_node_get_object (n));
       for (GList *l = names; l && rc == SQLITE_DONE; l = l->next)
         {
-          JsonObject *r = jobj (json_node_get_object (n), l->data);
+          JsonObject *r = gv_json_obj (json_node_get_object (n), l->data);
           if (r)
             rc = insert_region (s, st, id, l->data, r);
         }
@@ -952,7 +953,7 @@ insert_regions (GvStore *s, gint64 id, JsonObject *root, GError **error)
             {
               JsonObject *r = json_node_get_object (e);
               g_autofree char *fallback = g_strdup_printf ("region_%u", i);
-              rc = insert_region (s, st, id, jstr (r, "name") ? jstr (r, "name") : fallback, r);
+              rc = insert_region (s, st, id, gv_json_str (r, "name") ? gv_json_str (r, "name") : fallback, r);
             }
         }
     }
@@ -982,12 +983,12 @@ insert_defects (GvStore *s, gint64 id, JsonArray *defects, GError **error)
       jbox (d, b);
       sqlite3_bind_int64 (st, 1, id);
       sqlite3_bind_int (st, 2, (int) i);
-      bind_text (st, 3, jstr (d, "kind") ? jstr (d, "kind") : jstr (d, "type"));
-      bind_text (st, 4, jstr (d, "region"));
+      bind_text (st, 3, gv_json_str (d, "kind") ? gv_json_str (d, "kind") : gv_json_str (d, "type"));
+      bind_text (st, 4, gv_json_str (d, "region"));
       for (int k = 0; k < 4; k++)
         bind_double (st, 5 + k, b[k]);
-      bind_double (st, 9, jnum (d, "area", jnum (d, "area_px", jnum (d, "area_mm2", NAN))));
-      bind_double (st, 10, jnum (d, "severity", jnum (d, "score", NAN)));
+      bind_double (st, 9, gv_json_num (d, "area", gv_json_num (d, "area_px", gv_json_num (d, "area_mm2", NAN))));
+      bind_double (st, 10, gv_json_num (d, "severity", gv_json_num (d, "score", NAN)));
       bind_text (st, 11, details);
       rc = sqlite3_step (st);
       sqlite3_reset (st);
@@ -1009,7 +1010,7 @@ insert_timings (GvStore *s, gint64 id, JsonObject *timings, GError **error)
     return FALSE;
   for (GList *l = names; l && rc == SQLITE_DONE; l = l->next)
     {
-      double v = jnum (timings, l->data, NAN);
+      double v = gv_json_num (timings, l->data, NAN);
       if (isnan (v))
         continue;
       sqlite3_bind_int64 (st, 1, id);
@@ -1054,8 +1055,8 @@ insert_images (GvStore *s, gint64 id, GPtrArray *images, GError **error)
 static JsonArray *
 defects_of (JsonObject *root)
 {
-  JsonArray *a = jarr (root, "defects");
-  return a ? a : jarr (jobj (root, "defects"), "list");
+  JsonArray *a = gv_json_arr (root, "defects");
+  return a ? a : gv_json_arr (gv_json_obj (root, "defects"), "list");
 }
 
 /* The grade as a number or {grade (null when it needs review), label, explanation (text, or
@@ -1071,22 +1072,22 @@ grade_of (JsonObject *root, double *grade, const char **label, char **explanatio
   if (!n)
     return;
   if (JSON_NODE_HOLDS_VALUE (n))
-    *grade = jnum (root, "grade", NAN);
+    *grade = gv_json_num (root, "grade", NAN);
   else if (JSON_NODE_HOLDS_OBJECT (n))
     {
       JsonObject *g = json_node_get_object (n);
-      JsonArray *lines = jarr (g, "explanation");
-      *grade = jnum (g, "grade", jnum (g, "value", NAN));
-      *label = jstr (g, "label");
-      if (jstr (g, "explanation"))
-        *explanation = g_strdup (jstr (g, "explanation"));
+      JsonArray *lines = gv_json_arr (g, "explanation");
+      *grade = gv_json_num (g, "grade", gv_json_num (g, "value", NAN));
+      *label = gv_json_str (g, "label");
+      if (gv_json_str (g, "explanation"))
+        *explanation = g_strdup (gv_json_str (g, "explanation"));
       else if (lines)
         {
           GString *t = g_string_new (NULL);
           for (guint i = 0; i < json_array_get_length (lines); i++)
             {
               JsonNode *e = json_array_get_element (lines, i);
-              const char *text = JSON_NODE_HOLDS_OBJECT (e) ? jstr (json_node_get_object (e), "text")
+              const char *text = JSON_NODE_HOLDS_OBJECT (e) ? gv_json_str (json_node_get_object (e), "text")
                                  : JSON_NODE_HOLDS_VALUE (e) ? json_node_get_string (e) : NULL;
               if (text)
                 g_string_append_printf (t, "%s%s", t->len ? "\n" : "", text);
@@ -1108,10 +1109,10 @@ gv_store_run_finish (GvStore *s, gint64 id, JsonNode *result, GPtrArray *images,
 
   g_return_val_if_fail (result && JSON_NODE_HOLDS_OBJECT (result), FALSE);
   root = json_node_get_object (result);
-  video = jobj (root, "video");
-  backend = jobj (root, "backend");
-  summary = jobj (root, "summary");
-  params = jobj (root, "parameters");
+  video = gv_json_obj (root, "video");
+  backend = gv_json_obj (root, "backend");
+  summary = gv_json_obj (root, "summary");
+  params = gv_json_obj (root, "parameters");
   text = node_text (result);
   if (params)
     params_text = node_text (json_object_get_member (root, "parameters"));
@@ -1130,24 +1131,24 @@ gv_store_run_finish (GvStore *s, gint64 id, JsonNode *result, GPtrArray *images,
   if (!st)
     goto fail;
   bind_text (st, 1, now);
-  bind_text (st, 2, jstr (video, "path"));
-  bind_double (st, 3, jnum (video, "file_size", NAN));
-  bind_double (st, 4, jnum (video, "duration", NAN));
-  bind_double (st, 5, jnum (video, "fps", NAN));
-  bind_text (st, 6, jstr (backend, "name"));
-  bind_text (st, 7, jstr (backend, "device"));
+  bind_text (st, 2, gv_json_str (video, "path"));
+  bind_double (st, 3, gv_json_num (video, "file_size", NAN));
+  bind_double (st, 4, gv_json_num (video, "duration", NAN));
+  bind_double (st, 5, gv_json_num (video, "fps", NAN));
+  bind_text (st, 6, gv_json_str (backend, "name"));
+  bind_text (st, 7, gv_json_str (backend, "device"));
   bind_text (st, 8, params_text);
-  bind_double (st, 9, jnum (jobj (root, "timings"), "total", NAN));
-  bind_double (st, 10, jnum (summary, "frames", NAN));
-  bind_double (st, 11, jnum (summary, "candidates", NAN));
-  bind_double (st, 12, jnum (summary, "golden_frames", NAN));
-  bind_double (st, 13, jnum (summary, "covers_found", NAN));
+  bind_double (st, 9, gv_json_num (gv_json_obj (root, "timings"), "total", NAN));
+  bind_double (st, 10, gv_json_num (summary, "frames", NAN));
+  bind_double (st, 11, gv_json_num (summary, "candidates", NAN));
+  bind_double (st, 12, gv_json_num (summary, "golden_frames", NAN));
+  bind_double (st, 13, gv_json_num (summary, "covers_found", NAN));
   bind_double (st, 14, grade);
   bind_text (st, 15, label);
   bind_text (st, 16, explanation);
-  bind_double (st, 17, jnum (root, "damageScore", jnum (root, "damage_score", NAN)));
-  bind_double (st, 18, jnum (root, "defectPercentage", jnum (root, "defect_percentage", NAN)));
-  bind_text (st, 19, jstr (root, "schema"));
+  bind_double (st, 17, gv_json_num (root, "damageScore", gv_json_num (root, "damage_score", NAN)));
+  bind_double (st, 18, gv_json_num (root, "defectPercentage", gv_json_num (root, "defect_percentage", NAN)));
+  bind_text (st, 19, gv_json_str (root, "schema"));
   bind_text (st, 20, text);
   sqlite3_bind_int64 (st, 21, id);
   if (!step_done (s, st, "storing a run", error))
@@ -1159,9 +1160,9 @@ gv_store_run_finish (GvStore *s, gint64 id, JsonNode *result, GPtrArray *images,
                    s->path, id);
       goto fail;
     }
-  if (!insert_timings (s, id, jobj (root, "timings"), error)
-      || !insert_frames (s, id, jarr (root, "frames"), error)
-      || !insert_golden (s, id, jarr (root, "golden_frames"), error)
+  if (!insert_timings (s, id, gv_json_obj (root, "timings"), error)
+      || !insert_frames (s, id, gv_json_arr (root, "frames"), error)
+      || !insert_golden (s, id, gv_json_arr (root, "golden_frames"), error)
       || !insert_regions (s, id, root, error)
       || !insert_defects (s, id, defects_of (root), error)
       || !insert_images (s, id, images, error))
