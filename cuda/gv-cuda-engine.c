@@ -18,6 +18,7 @@
 #include "gv-error.h"
 #include "gv-flow.h"
 #include "gv-flow-private.h"
+#include "gv-geometry.h"
 #include "gv-pipeline.h"
 #include "gv-threads.h"
 
@@ -751,27 +752,11 @@ eng_warp (GvBackend *be, const GvImage *src, const double H[9], GvImage *dst)
 {
   GvEngine *e = (GvEngine *) be;
   GvKWarp a;
-  double norm = 0.0;
   int rc;
 
-  /* gv_warp_perspective's checks and float conversion */
-  if (!src || !dst || !H || !src->data || !dst->data)
-    return gv_error_set (GV_EINVAL, "warp: NULL argument");
-  if (src->depth != GV_U8 || dst->depth != GV_U8 || src->channels != dst->channels
-      || (src->channels != 1 && src->channels != 3))
-    return gv_error_set (GV_EINVAL, "warp: src and dst must be U8 with 1 or 3 channels each "
-                         "(got %d and %d)", src->channels, dst->channels);
-  for (int i = 0; i < 9; i++)
-    {
-      if (!isfinite (H[i]))
-        return gv_error_set (GV_EINVAL, "warp: homography is not finite");
-      norm = fmax (norm, fabs (H[i]));
-    }
-  if (!(norm > 0.0))
-    return gv_error_set (GV_EINVAL, "warp: homography is zero");
-  double k = fabs (H[8]) > 1e-12 * norm ? 1.0 / H[8] : 1.0 / norm;
-  for (int i = 0; i < 9; i++)
-    a.Hf[i] = (float) (H[i] * k);
+  /* the CPU warp's checks and float conversion */
+  if ((rc = gv_warp_prepare (src, dst, H, a.Hf)))
+    return rc;
 
   size_t srow = (size_t) src->width * src->channels, drow = (size_t) dst->width * dst->channels;
   size_t sb = srow * src->height, db = drow * dst->height;

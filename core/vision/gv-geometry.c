@@ -252,9 +252,8 @@ gv_warp_rows (void *data, int y0, int y1)
 }
 
 int
-gv_warp_perspective (const GvImage *src, const double H[9], GvImage *dst, int nthreads)
+gv_warp_prepare (const GvImage *src, const GvImage *dst, const double H[9], float Hf[9])
 {
-  GvWarpCtx c;
   double norm = 0.0;
 
   if (!src || !dst || !H || !src->data || !dst->data)
@@ -277,7 +276,18 @@ gv_warp_perspective (const GvImage *src, const double H[9], GvImage *dst, int nt
    * keeps float conversion identical for equivalent inputs. */
   double k = fabs (H[8]) > 1e-12 * norm ? 1.0 / H[8] : 1.0 / norm;
   for (int i = 0; i < 9; i++)
-    c.Hf[i] = (float) (H[i] * k);
+    Hf[i] = (float) (H[i] * k);
+  return GV_OK;
+}
+
+int
+gv_warp_perspective (const GvImage *src, const double H[9], GvImage *dst, int nthreads)
+{
+  GvWarpCtx c;
+  int rc;
+
+  if ((rc = gv_warp_prepare (src, dst, H, c.Hf)))
+    return rc;
   c.src = src;
   c.dst = dst;
   gv_parallel_for (nthreads, dst->height, 16, gv_warp_rows, &c);

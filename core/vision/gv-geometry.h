@@ -47,6 +47,9 @@ int gv_homography_invert (const double H[9], double Hinv[9]);
 /* dst(x, y) = src(H (x, y)) with bilinear sampling; outside src gives 0. src and dst U8 with the
  * same channel count; dst preallocated with the wanted size. */
 int gv_warp_perspective (const GvImage *src, const double H[9], GvImage *dst, int nthreads);
+/* The warp's argument checks and H as the floats every backend's warp kernel uses (scaled so
+ * that H[8] is 1 when usable); GV_OK or GV_EINVAL with a message. */
+int gv_warp_prepare (const GvImage *src, const GvImage *dst, const double H[9], float Hf[9]);
 
 #ifdef __cplusplus
 }
