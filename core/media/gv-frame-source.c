@@ -75,6 +75,7 @@ struct GvFrameSource {
   int hw_mode;                /* GV_HW_DECODE_* asked for */
   int hw_refused;             /* get_format found no CUDA surface format for this stream */
   AVFrame *swframe;           /* a GPU-decoded frame brought to host memory */
+  int swframe_current;        /* swframe holds the current frame (downloaded once per frame) */
 
   GvFrame out;
   int have_current;           /* out / frame describe a frame handed out (or primed) */
@@ -1044,25 +1045,29 @@ gv_hw_check (GvFrameSource *src)
   return 0;
 }
 
-/* A GPU-decoded frame's picture in host memory (src->swframe). */
+/* The current GPU-decoded frame's picture in host memory (src->swframe), downloaded at most
+ * once per frame however many callers want it. */
 static int
-gv_hw_download (GvFrameSource *src, const AVFrame *f)
+gv_hw_download (GvFrameSource *src)
 {
   char reason[96];
   int ret;
 
+  if (src->swframe_current)
+    return 0;
   if (!src->swframe && !(src->swframe = av_frame_alloc ()))
     return gv_error_set (GV_ENOMEM, "%s: out of memory", src->name);
   av_frame_unref (src->swframe);
-  ret = av_hwframe_transfer_data (src->swframe, f, 0);
+  ret = av_hwframe_transfer_data (src->swframe, src->frame, 0);
   if (ret >= 0)
-    ret = av_frame_copy_props (src->swframe, f);
+    ret = av_frame_copy_props (src->swframe, src->frame);
   if (ret < 0)
     {
       gv_av_reason (ret, reason, sizeof reason);
       return gv_error_set (GV_EDEVICE, "%s: cannot copy GPU-decoded frame %lld to host memory "
                            "(%s)", src->name, (long long) src->out.index, reason);
     }
+  src->swframe_current = 1;
   return 0;
 }
 
@@ -1084,6 +1089,7 @@ gv_make_luma (GvFrameSource *src)
 
   src->out.device_luma = NULL;
   src->out.device_pitch = 0;
+  src->swframe_current = 0; /* a new frame */
   if (f->format == AV_PIX_FMT_CUDA)
     {
       if (gv_hw_sw_format (f) == AV_PIX_FMT_NV12 && rot == 0)
@@ -1094,7 +1100,7 @@ gv_make_luma (GvFrameSource *src)
           src->out.luma = gv_image_view (NULL, w, h, 1, GV_U8, (size_t) w);
           return 0;
         }
-      if (gv_hw_download (src, f) < 0)
+      if (gv_hw_download (src) < 0)
         return -1;
       f = src->swframe;
     }
@@ -1292,6 +1298,7 @@ gv_decode_next (GvFrameSource *src)
       if (src->decoding_done)
         return 0;
       av_frame_unref (src->frame);
+      src->swframe_current = 0;
       ret = avcodec_receive_frame (src->dec, src->frame);
       if (ret == 0)
         {
@@ -1428,7 +1435,7 @@ gv_frame_source_host_luma (GvFrameSource *src, GvImage *luma)
     return gv_error_set (GV_EINVAL, "gv_frame_source_host_luma: no current frame");
   if (!src->out.luma.data)
     {
-      if (gv_hw_download (src, src->frame) < 0)
+      if (gv_hw_download (src) < 0)
         return gv_error_code ();
       if (src->swframe->format != AV_PIX_FMT_NV12)
         return gv_error_set (GV_EUNSUPPORTED, "%s: GPU-decoded frame in %s, not NV12", src->name,
@@ -1460,7 +1467,7 @@ gv_frame_source_keep (GvFrameSource *src)
   if (src->frame->format == AV_PIX_FMT_CUDA)
     {
       /* a host copy: kept GPU surfaces would starve the decoder's surface pool */
-      if (gv_hw_download (src, src->frame) < 0)
+      if (gv_hw_download (src) < 0)
         {
           free (kf);
           return NULL;
