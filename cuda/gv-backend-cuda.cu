@@ -52,6 +52,9 @@ GV_PIXEL_KERNEL (hbox, GvKHBox)
 GV_PIXEL_KERNEL (vsum, GvKVSum)
 GV_PIXEL_KERNEL (solve, GvKSolve)
 GV_PIXEL_KERNEL (warp, GvKWarp)
+GV_PIXEL_KERNEL (dmedian, GvKDMedian)
+GV_PIXEL_KERNEL (dline, GvKDLine)
+GV_PIXEL_KERNEL (dstain, GvKDStain)
 
 /* One block per row: strided partial sums, then the tree of gv_k_tree_step (exact int64). */
 __global__ void __launch_bounds__ (GV_ROW_THREADS)
@@ -283,6 +286,9 @@ cu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
       CASE (GV_K_SOLVE, solve, GvKSolve)
       CASE (GV_K_MAG, mag, GvKMag)
       CASE (GV_K_WARP, warp, GvKWarp)
+      CASE (GV_K_DMEDIAN, dmedian, GvKDMedian)
+      CASE (GV_K_DLINE, dline, GvKDLine)
+      CASE (GV_K_DSTAIN, dstain, GvKDStain)
 #undef CASE
     default:
       return gv_error_set (GV_EINVAL, "CUDA: unknown kernel %d", id);

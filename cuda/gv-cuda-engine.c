@@ -15,12 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gv-defect-maps.h"
+#include "gv-defects.h"
 #include "gv-error.h"
 #include "gv-flow.h"
 #include "gv-flow-private.h"
 #include "gv-geometry.h"
 #include "gv-pipeline.h"
 #include "gv-threads.h"
+
+_Static_assert (GV_DM_MAX_COVERS == GV_DEFECTS_MAX_COVERS,
+                "the device's median takes as many covers as stage 4 uses");
 
 #define GV_MIN_LEVEL_SIZE 32 /* gv-farneback.c's GV_FLOW_MIN_SIZE */
 #define GV_MAX_LEVELS 65
@@ -935,6 +940,152 @@ gv_cuda_engine_launch_counts (GvBackend *be, long counts[GV_K_COUNT])
   return 1;
 }
 
+GvCudaExec *
+gv_cuda_engine_exec (GvBackend *be)
+{
+  if (!be || (be->ops != &engine_ops_cuda && be->ops != &engine_ops_emulated))
+    return NULL;
+  return ((GvEngine *) be)->ex;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stage 4's per-pixel maps                                                                     */
+
+static int
+check_image (const GvImage *im, int w, int h, int ch, GvDepth depth, const char *what)
+{
+  if (!im || !im->data || im->width != w || im->height != h || im->channels != ch
+      || im->depth != depth)
+    return gv_error_set (GV_EINVAL, "defect maps: %s must be %dx%d, %d channel(s), %s", what, w,
+                         h, ch, depth == GV_U8 ? "8-bit" : "float");
+  return GV_OK;
+}
+
+static int
+defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, int M,
+             GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  uint8_t *d_cov = NULL, *d_print = NULL, *d_glare = NULL, *d_dark = NULL;
+  float *d_line = NULL, *d_stain = NULL;
+  int W, H, w, h, rc;
+
+  if (!ex || !covers || n < 1 || n > GV_DM_MAX_COVERS || !covers[0])
+    return gv_error_set (GV_EINVAL, "defect maps: 1 to %d covers, not %d", GV_DM_MAX_COVERS, n);
+  W = covers[0]->width, H = covers[0]->height, w = W - 2 * M, h = H - 2 * M;
+  if (M < 0 || w < 1 || h < 1 || W > (1 << 28) / 3)
+    return gv_error_set (GV_EINVAL, "defect maps: a margin of %d px on %dx%d covers", M, W, H);
+  for (int k = 0; k < n; k++)
+    if ((rc = check_image (covers[k], W, H, 3, GV_U8, "every cover")))
+      return rc;
+  if ((rc = check_image (print, W, H, 3, GV_U8, "the print estimate"))
+      || (rc = check_image (glare, W, H, 1, GV_U8, "the glare bits"))
+      || (line && (rc = check_image (line, w, h, 1, GV_F32, "the line evidence")))
+      || (stain && (rc = check_image (stain, w, h, 1, GV_F32, "the stain evidence"))))
+    return rc;
+  if (stain && !dark)
+    return gv_error_set (GV_EINVAL, "defect maps: the stain evidence needs its dark sides");
+
+  size_t crow = 3 * (size_t) W, cplane = crow * (size_t) H, npx = (size_t) w * h;
+#define MAPS_ALLOC(ptr, bytes)                                                                   \
+  if (!((ptr) = ex->alloc (ex, (bytes))))                                                        \
+    {                                                                                            \
+      rc = gv_error_code () ? gv_error_code () : GV_ENOMEM;                                      \
+      goto out;                                                                                  \
+    }
+  MAPS_ALLOC (d_cov, cplane * (size_t) n);
+  MAPS_ALLOC (d_print, cplane);
+  MAPS_ALLOC (d_glare, (size_t) W * H);
+  if (line)
+    MAPS_ALLOC (d_line, npx * sizeof (float));
+  if (stain)
+    {
+      MAPS_ALLOC (d_stain, npx * sizeof (float));
+      MAPS_ALLOC (d_dark, npx);
+    }
+#undef MAPS_ALLOC
+  {
+    GvKDMedian med = { { NULL }, n, (int) crow, W, H, d_print, (int) crow, d_glare, W };
+    GvKDLine ln = { d_print, (int) crow, W, H, M, d_line, w };
+    GvKDStain st = { d_print, (int) crow, W, H, M, d_stain, w, d_dark, w };
+    GvLaunch lm = gv_launch_for (GV_K_DMEDIAN, W, H), lc = gv_launch_for (GV_K_DLINE, w, h);
+    GvLaunch ls = gv_launch_for (GV_K_DSTAIN, w, h);
+
+    for (int k = 0; k < n; k++)
+      {
+        med.cov[k] = d_cov + (size_t) k * cplane;
+        if ((rc = ex->upload (ex, d_cov + (size_t) k * cplane, crow, covers[k]->data,
+                              covers[k]->stride, crow, (size_t) H)))
+          goto out;
+      }
+    if ((rc = ex->launch (ex, GV_K_DMEDIAN, &med, &lm)))
+      goto out;
+    counts[GV_K_DMEDIAN]++;
+    if (line)
+      {
+        if ((rc = ex->launch (ex, GV_K_DLINE, &ln, &lc)))
+          goto out;
+        counts[GV_K_DLINE]++;
+      }
+    if (stain)
+      {
+        if ((rc = ex->launch (ex, GV_K_DSTAIN, &st, &ls)))
+          goto out;
+        counts[GV_K_DSTAIN]++;
+      }
+  }
+  if ((rc = ex->download (ex, print->data, print->stride, d_print, crow, crow, (size_t) H))
+      || (rc = ex->download (ex, glare->data, glare->stride, d_glare, (size_t) W, (size_t) W,
+                             (size_t) H))
+      || (line && (rc = ex->download (ex, line->data, line->stride, d_line, w * sizeof (float),
+                                      w * sizeof (float), (size_t) h)))
+      || (stain && (rc = ex->download (ex, stain->data, stain->stride, d_stain,
+                                       w * sizeof (float), w * sizeof (float), (size_t) h)))
+      || (stain && (rc = ex->download (ex, dark, (size_t) w, d_dark, (size_t) w, (size_t) w,
+                                       (size_t) h))))
+    goto out;
+out:
+  /* nothing queued may still use the buffers (a failed launch leaves earlier work queued) */
+  {
+    int rs = ex->sync (ex);
+    if (rc == GV_OK)
+      rc = rs;
+  }
+  if (d_cov)
+    ex->free (ex, d_cov);
+  if (d_print)
+    ex->free (ex, d_print);
+  if (d_glare)
+    ex->free (ex, d_glare);
+  if (d_line)
+    ex->free (ex, d_line);
+  if (d_stain)
+    ex->free (ex, d_stain);
+  if (d_dark)
+    ex->free (ex, d_dark);
+  return rc;
+}
+
+int
+gv_cuda_defect_maps (GvCudaExec *ex, const GvImage *const *covers, int n, int M, GvImage *print,
+                     GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  long counts[GV_K_COUNT] = { 0 };
+  return defect_maps (ex, counts, covers, n, M, print, glare, line, stain, dark);
+}
+
+int
+gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, int M, GvImage *print,
+                       GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  GvCudaExec *ex = gv_cuda_engine_exec (be);
+
+  if (!ex)
+    return gv_error_set (GV_EUNSUPPORTED, "the %s backend has no device path for the defect maps",
+                         be ? be->ops->name : "(none)");
+  return defect_maps (ex, ((GvEngine *) be)->counts, covers, n, M, print, glare, line, stain,
+                      dark);
+}
+
 static const char *const phase_names[GV_PH_COUNT] = {
   "upload", "area resize", "pyramid + polynomial expansion", "sharpness (Laplacian sums)",
   "Farneback flow", "motion statistics + read-back", "warp (up, kernel, down)",
@@ -986,6 +1137,9 @@ BODY (hbox, GvKHBox)
 BODY (vsum, GvKVSum)
 BODY (solve, GvKSolve)
 BODY (warp, GvKWarp)
+BODY (dmedian, GvKDMedian)
+BODY (dline, GvKDLine)
+BODY (dstain, GvKDStain)
 
 static GvBody
 body_for (int id)
@@ -1003,6 +1157,9 @@ body_for (int id)
     case GV_K_VSUM: return b_vsum;
     case GV_K_SOLVE: return b_solve;
     case GV_K_WARP: return b_warp;
+    case GV_K_DMEDIAN: return b_dmedian;
+    case GV_K_DLINE: return b_dline;
+    case GV_K_DSTAIN: return b_dstain;
     default: return NULL;
     }
 }
@@ -1100,6 +1257,9 @@ gv_cuda_kernel_args_size (int id)
     case GV_K_SOLVE: return sizeof (GvKSolve);
     case GV_K_MAG: return sizeof (GvKMag);
     case GV_K_WARP: return sizeof (GvKWarp);
+    case GV_K_DMEDIAN: return sizeof (GvKDMedian);
+    case GV_K_DLINE: return sizeof (GvKDLine);
+    case GV_K_DSTAIN: return sizeof (GvKDStain);
     default: return 0;
     }
 }

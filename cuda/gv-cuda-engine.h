@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gv-backend.h"
 #include "gv-cuda-grid.h"
@@ -79,6 +80,18 @@ int gv_cuda_engine_load_kept (GvBackend *be, int i);
  * a frame decoded on the GPU), `pitch` bytes per row; it is copied device to device, so the
  * caller may reuse it when the call returns. */
 int gv_cuda_engine_load_device (GvBackend *be, const void *d_luma, size_t pitch, int w, int h);
+
+/* The executor of a device backend (CUDA or its emulation), or NULL for any other backend (NULL
+ * is allowed). The backend owns it: do not destroy it. */
+GvCudaExec *gv_cuda_engine_exec (GvBackend *be);
+
+/* Stage 4's per-pixel maps (print estimate + glare, line and stain evidence) on executor ex:
+ * the covers are uploaded once, then GV_K_DMEDIAN, GV_K_DLINE and GV_K_DSTAIN run and the maps
+ * come back. Arguments, results and errors as gv_defect_maps_device (gv-defect-maps.h), which is
+ * this on a backend's executor (and counts the launches with the backend's). */
+int gv_cuda_defect_maps (GvCudaExec *ex, const GvImage *const *covers, int n, int M,
+                         GvImage *print, GvImage *glare, GvImage *line, GvImage *stain,
+                         uint8_t *dark);
 
 /* Stage timing for benchmarks: when on, the engine waits for the device at each stage boundary
  * (which costs some overlap), issues every launch itself (no recorded sequences) and adds the wall time of each stage to seconds[GV_PH_COUNT]. */

@@ -7,15 +7,16 @@
  *
  * The bodies hold no arithmetic of their own beyond indexing: the per-pixel computations are the
  * GV_KERNEL functions of core/vision (gv-flow-kernels.h, gv-vision-kernels.h,
- * gv-geometry-kernels.h). Two exceptions, copied from the CPU code because that code keeps them
- * static in a .c file, and checked bit for bit against it by tests/test-grid.c: the area-resize
- * pixel (gv-resize.c) and the quad row span (gv-sharpness.c). */
+ * gv-geometry-kernels.h, gv-defect-maps.h). Two exceptions, copied from the CPU code because
+ * that code keeps them static in a .c file, and checked bit for bit against it by
+ * tests/test-grid.c: the area-resize pixel (gv-resize.c) and the quad row span (gv-sharpness.c). */
 #pragma once
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gv-defect-maps.h"
 #include "gv-flow-kernels.h"
 #include "gv-geometry-kernels.h"
 #include "gv-kernel-common.h"
@@ -57,6 +58,9 @@ typedef enum {
   GV_K_SOLVE,    /* 2x2 solve per pixel, domain w x h */
   GV_K_MAG,      /* |flow| sums per row (frame and roi): one block per row, domain w x h */
   GV_K_WARP,     /* perspective warp, domain dw x dh */
+  GV_K_DMEDIAN,  /* stage 4: print estimate + glare bits of the margined covers, domain W x H */
+  GV_K_DLINE,    /* stage 4: whitened-line evidence, domain w x h of the cover */
+  GV_K_DSTAIN,   /* stage 4: stain-edge evidence and its darker side, domain w x h */
   GV_K_COUNT
 } GvKernelId;
 
@@ -249,6 +253,33 @@ typedef struct {
   uint8_t *dst;
   int dstride, dw, dh;
 } GvKWarp;
+
+/* Stage 4 (gv-defect-maps.h). The covers are n RGB images of W x H, one row pitch; the print
+ * estimate is margined (W x H) and the evidence maps have the cover's size (W - 2M) x (H - 2M). */
+typedef struct {
+  const uint8_t *cov[GV_DM_MAX_COVERS]; /* cover k's first row */
+  int n, stride, W, H;
+  uint8_t *print; /* RGB */
+  int pstride;
+  uint8_t *glare;
+  int gstride;
+} GvKDMedian;
+
+typedef struct {
+  const uint8_t *P; /* margined print estimate, RGB */
+  int pstride, W, H, M;
+  float *line;
+  int lstride; /* floats */
+} GvKDLine;
+
+typedef struct {
+  const uint8_t *P;
+  int pstride, W, H, M;
+  float *stain;
+  int sstride; /* floats */
+  uint8_t *dark;
+  int dstride;
+} GvKDStain;
 
 /* ---- Bodies --------------------------------------------------------------------------------- */
 
@@ -532,6 +563,28 @@ gv_k_warp (const GvKWarp *a, int x, int y)
 {
   gv_warp_pixel_u8 (a->Hf, a->src, a->sstride, a->sw, a->sh, a->ch, x, y,
                     a->dst + (ptrdiff_t) y * a->dstride + (ptrdiff_t) x * a->ch);
+}
+
+GV_KERNEL void
+gv_k_dmedian (const GvKDMedian *a, int x, int y)
+{
+  gv_dm_median_at (a->cov, a->n, a->stride, x, y, a->print + (ptrdiff_t) y * a->pstride + 3 * x,
+                   a->glare + (ptrdiff_t) y * a->gstride + x);
+}
+
+GV_KERNEL void
+gv_k_dline (const GvKDLine *a, int x, int y)
+{
+  a->line[(ptrdiff_t) y * a->lstride + x]
+      = gv_dm_line_at (a->P, a->W, a->H, a->pstride, a->M, x, y);
+}
+
+GV_KERNEL void
+gv_k_dstain (const GvKDStain *a, int x, int y)
+{
+  a->stain[(ptrdiff_t) y * a->sstride + x]
+      = gv_dm_stain_at (a->P, a->W, a->H, a->pstride, a->M, x, y,
+                        a->dark + (ptrdiff_t) y * a->dstride + x);
 }
 
 #ifdef __cplusplus

@@ -92,7 +92,7 @@ scan_analyze (unsigned seed, int n_defects, int nthreads)
       in[n] = (GvDefectInput) { rgb[n], &quads[n], det.touches_border, k };
       n++;
     }
-  g_assert_cmpint (gv_defects_analyze (in, n, CW, CH, 168.275, 260.35, nthreads, NULL, NULL, &sc.rep),
+  g_assert_cmpint (gv_defects_analyze (NULL, in, n, CW, CH, 168.275, 260.35, nthreads, NULL, NULL, &sc.rep),
                    ==, GV_OK);
   gv_defects_finish (sc.rep, nthreads);
   for (int k = 0; k < n; k++)
@@ -360,7 +360,7 @@ static void
 test_no_cover (void)
 {
   GvDefectReport *r = NULL;
-  g_assert_cmpint (gv_defects_analyze (NULL, 0, CW, CH, 168.275, 260.35, 1, NULL, NULL, &r), ==, GV_OK);
+  g_assert_cmpint (gv_defects_analyze (NULL, NULL, 0, CW, CH, 168.275, 260.35, 1, NULL, NULL, &r), ==, GV_OK);
   gv_defects_finish (r, 1);
   g_assert_true (r->flags & GV_QF_COVER_NOT_FOUND);
   g_assert_null (r->mask);

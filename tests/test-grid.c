@@ -2,7 +2,9 @@
  * its domain exactly once; the row reductions' tree adds every partial once; and the device
  * path (gv-cuda-engine.c's plan and launch order, the kernel bodies of gv-cuda-grid.h, the
  * shared per-pixel code) run on the CPU emulator gives the CPU backend's results bit for bit:
- * analysis images, sharpness, flow fields and motion, warps, and whole pipeline runs.
+ * analysis images, sharpness, flow fields and motion, warps, and whole pipeline runs; and
+ * stage 4's per-pixel maps (print estimate, glare, line and stain evidence) on synthetic covers
+ * against gv-defects.c's row loops.
  * The Y4M reader (core/vision/gv-y4m.c) is tested here too, as the GPU machine's input.
  * The same comparisons against the real CUDA backend skip with "no CUDA device" where there is
  * none (tolerance: none; the contract's 1e-4 is the validate command's bound, the aim and what
@@ -15,11 +17,14 @@
 #include "gv-backend.h"
 #include "gv-cuda-engine.h"
 #include "gv-cuda-grid.h"
+#include "gv-defect-maps.h"
 #include "gv-error.h"
 #include "gv-flow.h"
 #include "gv-pipeline.h"
 #include "gv-synth.h"
 #include "gv-y4m.h"
+
+#include "device/gv-defect-covers.h"
 
 /* ---- Geometry --------------------------------------------------------------------------- */
 
@@ -439,6 +444,316 @@ test_emulated_refuses_wide_window (void)
   g_assert_null (b);
 }
 
+/* ---- Stage 4's per-pixel maps ----------------------------------------------------------- */
+
+/* gv-defects.c's median_rows, one pixel of row `rows` (cover k's row rows[k]), as it stood
+ * before gv_dm_median_px: the reference that function must reproduce. */
+static void
+legacy_median_px (const uint8_t *const *rows, int n, int x, uint8_t *o, uint8_t *g)
+{
+  uint8_t v[GV_DM_MAX_COVERS], m0[3];
+  int nv = 0, idx[GV_DM_MAX_COVERS];
+  for (int k = 0; k < n; k++)
+    {
+      const uint8_t *p = rows[k] + 3 * x;
+      if (p[0] | p[1] | p[2])
+        idx[nv++] = k; /* 0,0,0: outside the frame */
+    }
+  g[x] = 0;
+  if (nv == 0)
+    {
+      o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = 0;
+      return;
+    }
+  for (int ch = 0; ch < 3; ch++)
+    {
+      for (int j = 0; j < nv; j++)
+        v[j] = rows[idx[j]][3 * x + ch];
+      m0[ch] = gv_dk_median_u8 (v, nv);
+    }
+  int keep[GV_DM_MAX_COVERS], nk = 0;
+  uint8_t gl = 0;
+  for (int j = 0; j < nv; j++)
+    {
+      if (gv_dk_is_glare (rows[idx[j]] + 3 * x, m0))
+        gl |= (uint8_t) (1u << idx[j]);
+      else
+        keep[nk++] = idx[j];
+    }
+  g[x] = gl;
+  for (int ch = 0; ch < 3; ch++)
+    {
+      if (nk == 0)
+        {
+          o[3 * x + ch] = m0[ch];
+          continue;
+        }
+      for (int j = 0; j < nk; j++)
+        v[j] = rows[keep[j]][3 * x + ch];
+      o[3 * x + ch] = gv_dk_median_u8 (v, nk);
+    }
+}
+
+typedef struct {
+  int n, w, h, M, W, H;
+  GvImage *covers[GV_DM_MAX_COVERS];
+  GvImage *print, *glare, *line, *stain;
+  uint8_t *dark;
+} MapsCase;
+
+/* n synthetic covers and their maps on the CPU (three threads). */
+static void
+maps_case_init (MapsCase *c, int n, int w, int h, int M)
+{
+  memset (c, 0, sizeof *c);
+  c->n = n, c->w = w, c->h = h, c->M = M, c->W = w + 2 * M, c->H = h + 2 * M;
+  for (int k = 0; k < n; k++)
+    g_assert_nonnull (c->covers[k] = gv_tc_cover (w, h, M, k));
+  c->print = gv_image_new (c->W, c->H, 3, GV_U8);
+  c->glare = gv_image_new (c->W, c->H, 1, GV_U8);
+  c->line = gv_image_new (w, h, 1, GV_F32);
+  c->stain = gv_image_new (w, h, 1, GV_F32);
+  c->dark = g_malloc ((size_t) w * h);
+  gv_tc_maps_cpu ((const GvImage *const *) c->covers, n, M, 3, c->print, c->glare, c->line,
+                  c->stain, c->dark);
+}
+
+static void
+maps_case_clear (MapsCase *c)
+{
+  for (int k = 0; k < c->n; k++)
+    gv_image_free (c->covers[k]);
+  gv_image_free (c->print);
+  gv_image_free (c->glare);
+  gv_image_free (c->line);
+  gv_image_free (c->stain);
+  g_free (c->dark);
+}
+
+/* Empty outputs of the case's shapes (filled with a pattern no map gives everywhere). */
+static void
+maps_outputs (const MapsCase *c, GvImage **print, GvImage **glare, GvImage **line,
+              GvImage **stain, uint8_t **dark)
+{
+  *print = gv_image_new (c->W, c->H, 3, GV_U8);
+  *glare = gv_image_new (c->W, c->H, 1, GV_U8);
+  *line = gv_image_new (c->w, c->h, 1, GV_F32);
+  *stain = gv_image_new (c->w, c->h, 1, GV_F32);
+  *dark = g_malloc ((size_t) c->w * c->h);
+  memset ((*print)->data, 0xa5, (*print)->stride * c->H);
+  memset ((*glare)->data, 0xa5, (*glare)->stride * c->H);
+  memset ((*line)->data, 0xa5, (*line)->stride * c->h);
+  memset ((*stain)->data, 0xa5, (*stain)->stride * c->h);
+  memset (*dark, 0xa5, (size_t) c->w * c->h);
+}
+
+static void
+maps_same (const MapsCase *c, const GvImage *print, const GvImage *glare, const GvImage *line,
+           const GvImage *stain, const uint8_t *dark, int n)
+{
+  assert_same_image (c->print, print, "print estimate", n);
+  assert_same_image (c->glare, glare, "glare bits", n);
+  if (line)
+    assert_same_image (c->line, line, "line evidence", n);
+  if (stain)
+    {
+      assert_same_image (c->stain, stain, "stain evidence", n);
+      g_assert_true (memcmp (c->dark, dark, (size_t) c->w * c->h) == 0);
+    }
+}
+
+static void
+maps_free (GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  gv_image_free (print);
+  gv_image_free (glare);
+  gv_image_free (line);
+  gv_image_free (stain);
+  g_free (dark);
+}
+
+static void
+assert_visited_once (const int *visits, int w, int h, const char *what)
+{
+  for (size_t i = 0; i < (size_t) w * h; i++)
+    if (visits[i] != 1)
+      g_error ("%s on %dx%d: element (%zu, %zu) visited %d times", what, w, h, i % w, i / w,
+               visits[i]);
+}
+
+/* For n = 1..8 covers (odd and even sizes, two margins): the shared per-pixel median is
+ * median_rows' pixel; the three launches, emulated one by one on host memory, visit every
+ * domain pixel once and give the CPU row loops' maps bit for bit; so do the executor entry
+ * and the emulated backend's. The covers give evidence of every kind. */
+static void
+test_emulated_defect_maps (void)
+{
+  for (int n = 1; n <= GV_DM_MAX_COVERS; n++)
+    {
+      MapsCase c;
+      GvImage *print, *glare, *line, *stain;
+      uint8_t *dark;
+      maps_case_init (&c, n, 96 + 7 * n, 140 + 5 * n, n % 2 ? 8 : 11);
+
+      /* median_rows, pixel by pixel */
+      {
+        GvImage *lp = gv_image_new (c.W, c.H, 3, GV_U8), *lg = gv_image_new (c.W, c.H, 1, GV_U8);
+        for (int y = 0; y < c.H; y++)
+          {
+            const uint8_t *rows[GV_DM_MAX_COVERS];
+            for (int k = 0; k < n; k++)
+              rows[k] = gv_image_row_u8 (c.covers[k], y);
+            for (int x = 0; x < c.W; x++)
+              legacy_median_px (rows, n, x, gv_image_row_u8 (lp, y), gv_image_row_u8 (lg, y));
+          }
+        assert_same_image (lp, c.print, "print estimate (median_rows)", n);
+        assert_same_image (lg, c.glare, "glare bits (median_rows)", n);
+        gv_image_free (lp);
+        gv_image_free (lg);
+      }
+
+      /* the launches on host memory, with their visits */
+      maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+      {
+        GvKDMedian med = { { NULL }, n, (int) c.covers[0]->stride, c.W, c.H, print->data,
+                           (int) print->stride, glare->data, (int) glare->stride };
+        GvKDLine ln = { print->data, (int) print->stride, c.W, c.H, c.M, (float *) line->data,
+                        (int) (line->stride / sizeof (float)) };
+        GvKDStain st = { print->data, (int) print->stride, c.W, c.H, c.M, (float *) stain->data,
+                         (int) (stain->stride / sizeof (float)), dark, c.w };
+        GvLaunch l;
+        int *visits = g_new0 (int, (size_t) c.W * c.H);
+        for (int k = 0; k < n; k++)
+          {
+            g_assert_cmpuint (c.covers[k]->stride, ==, c.covers[0]->stride);
+            med.cov[k] = c.covers[k]->data;
+          }
+        l = gv_launch_for (GV_K_DMEDIAN, c.W, c.H);
+        g_assert_cmpint (gv_cuda_emulate (GV_K_DMEDIAN, &med, &l, visits), ==, GV_OK);
+        assert_visited_once (visits, c.W, c.H, "GV_K_DMEDIAN");
+        memset (visits, 0, sizeof (int) * (size_t) c.W * c.H);
+        l = gv_launch_for (GV_K_DLINE, c.w, c.h);
+        g_assert_cmpint (gv_cuda_emulate (GV_K_DLINE, &ln, &l, visits), ==, GV_OK);
+        assert_visited_once (visits, c.w, c.h, "GV_K_DLINE");
+        memset (visits, 0, sizeof (int) * (size_t) c.W * c.H);
+        l = gv_launch_for (GV_K_DSTAIN, c.w, c.h);
+        g_assert_cmpint (gv_cuda_emulate (GV_K_DSTAIN, &st, &l, visits), ==, GV_OK);
+        assert_visited_once (visits, c.w, c.h, "GV_K_DSTAIN");
+        g_free (visits);
+      }
+      maps_same (&c, print, glare, line, stain, dark, n);
+      maps_free (print, glare, line, stain, dark);
+
+      /* the executor entry: upload, three launches, download */
+      GvCudaExec *ex = gv_cuda_emulator_new ();
+      g_assert_nonnull (ex);
+      maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+      g_assert_cmpint (gv_cuda_defect_maps (ex, (const GvImage *const *) c.covers, n, c.M, print,
+                                            glare, line, stain, dark), ==, GV_OK);
+      maps_same (&c, print, glare, line, stain, dark, n);
+      maps_free (print, glare, line, stain, dark);
+      /* the median alone */
+      maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+      g_assert_cmpint (gv_cuda_defect_maps (ex, (const GvImage *const *) c.covers, n, c.M, print,
+                                            glare, NULL, NULL, NULL), ==, GV_OK);
+      maps_same (&c, print, glare, NULL, NULL, NULL, n);
+      maps_free (print, glare, line, stain, dark);
+      ex->destroy (ex);
+
+      /* the emulated backend's entry, and its launch counts */
+      GvParams p;
+      GvBackend *be = NULL;
+      long counts[GV_K_COUNT];
+      gv_params_init_default (&p);
+      g_assert_cmpint (gv_backend_emulated_new (&p, &be), ==, GV_OK);
+      g_assert_true (gv_cuda_engine_exec (be) != NULL);
+      maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+      g_assert_cmpint (gv_defect_maps_device (be, (const GvImage *const *) c.covers, n, c.M,
+                                              print, glare, line, stain, dark), ==, GV_OK);
+      maps_same (&c, print, glare, line, stain, dark, n);
+      maps_free (print, glare, line, stain, dark);
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, counts), ==, 1);
+      g_assert_cmpint (counts[GV_K_DMEDIAN], ==, 1);
+      g_assert_cmpint (counts[GV_K_DLINE], ==, 1);
+      g_assert_cmpint (counts[GV_K_DSTAIN], ==, 1);
+      gv_backend_free (be);
+
+      /* evidence of every kind, and pixels no cover sees */
+      long n_line = 0, n_stain = 0, n_dark = 0, n_glare = 0, n_unseen = 0;
+      for (int y = 0; y < c.h; y++)
+        for (int x = 0; x < c.w; x++)
+          {
+            n_line += gv_image_row_f32 (c.line, y)[x] > 0.0f;
+            n_stain += gv_image_row_f32 (c.stain, y)[x] > 0.0f;
+            n_dark += c.dark[(size_t) y * c.w + x] != 24;
+          }
+      for (int y = 0; y < c.H; y++)
+        for (int x = 0; x < c.W; x++)
+          {
+            const uint8_t *q = gv_image_row_u8 (c.print, y) + 3 * x;
+            n_glare += gv_image_row_u8 (c.glare, y)[x] != 0;
+            n_unseen += !(q[0] | q[1] | q[2]);
+          }
+      g_test_message ("%d covers, %dx%d + %d: line %ld, stain %ld (dark side %ld), glare %ld, "
+                      "unseen %ld px", n, c.w, c.h, c.M, n_line, n_stain, n_dark, n_glare,
+                      n_unseen);
+      g_assert_cmpint (n_line, >, 0);
+      g_assert_cmpint (n_stain, >, 0);
+      g_assert_cmpint (n_dark, ==, n_stain);
+      g_assert_cmpint (n_unseen, >=, c.W + 16); /* the last row and the top-left corner */
+      if (n >= 2) /* one cover alone is its own median */
+        g_assert_cmpint (n_glare, >, 0);
+      else
+        g_assert_cmpint (n_glare, ==, 0);
+      maps_case_clear (&c);
+    }
+}
+
+/* Bad shapes are refused, and a backend without a device path says so. */
+static void
+test_emulated_defect_maps_refuse (void)
+{
+  MapsCase c;
+  GvImage *print, *glare, *line, *stain, *odd = gv_image_new (50, 60, 3, GV_U8);
+  uint8_t *dark;
+  GvCudaExec *ex = gv_cuda_emulator_new ();
+  GvParams p;
+  GvBackend *cpu = NULL;
+  const GvImage *const *cv;
+
+  maps_case_init (&c, 3, 64, 80, 8);
+  cv = (const GvImage *const *) c.covers;
+  maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, 0, c.M, print, glare, line, stain, dark), ==,
+                   GV_EINVAL);
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, GV_DM_MAX_COVERS + 1, c.M, print, glare, line,
+                                        stain, dark), ==, GV_EINVAL);
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, 3, c.M + 1, print, glare, line, stain, dark), ==,
+                   GV_EINVAL); /* the evidence maps no longer have the cover's size */
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, 3, c.M, print, glare, line, stain, NULL), ==,
+                   GV_EINVAL);
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, 3, c.M, glare, print, line, stain, dark), ==,
+                   GV_EINVAL);
+  g_assert_cmpint (gv_cuda_defect_maps (ex, cv, 3, 100, print, glare, NULL, NULL, NULL), ==,
+                   GV_EINVAL);
+  {
+    const GvImage *mixed[3] = { c.covers[0], odd, c.covers[2] };
+    g_assert_cmpint (gv_cuda_defect_maps (ex, mixed, 3, c.M, print, glare, line, stain, dark), ==,
+                     GV_EINVAL);
+  }
+  gv_params_init_default (&p);
+  g_assert_cmpint (gv_backend_cpu_new (&p, &cpu), ==, GV_OK);
+  g_assert_null (gv_cuda_engine_exec (cpu));
+  g_assert_null (gv_cuda_engine_exec (NULL));
+  g_assert_cmpint (gv_defect_maps_device (cpu, cv, 3, c.M, print, glare, line, stain, dark), ==,
+                   GV_EUNSUPPORTED);
+  gv_backend_free (cpu);
+  ex->destroy (ex);
+  gv_image_free (odd);
+  maps_free (print, glare, line, stain, dark);
+  maps_case_clear (&c);
+}
+
 /* ---- Y4M input (the GPU machine's way in, no FFmpeg) ---------------------------------------- */
 
 static char *
@@ -585,6 +900,34 @@ test_cuda_pipeline (void)
   compare_pipelines (gv_backend_cuda_new, 1920, 1080, 640, 12);
 }
 
+/* Stage 4's maps on the device against the CPU row loops, bit for bit. */
+static void
+test_cuda_defect_maps (void)
+{
+  static const int cases[][4] = { { 3, 424, 656, 17 }, { 8, 1060, 1640, 42 }, { 1, 33, 41, 8 } };
+  GvParams p;
+  GvBackend *be = NULL;
+
+  if (!need_device ())
+    return;
+  gv_params_init_default (&p);
+  g_assert_cmpint (gv_backend_cuda_new (&p, &be), ==, GV_OK);
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      MapsCase c;
+      GvImage *print, *glare, *line, *stain;
+      uint8_t *dark;
+      maps_case_init (&c, cases[i][0], cases[i][1], cases[i][2], cases[i][3]);
+      maps_outputs (&c, &print, &glare, &line, &stain, &dark);
+      g_assert_cmpint (gv_defect_maps_device (be, (const GvImage *const *) c.covers, c.n, c.M,
+                                              print, glare, line, stain, dark), ==, GV_OK);
+      maps_same (&c, print, glare, line, stain, dark, c.n);
+      maps_free (print, glare, line, stain, dark);
+      maps_case_clear (&c);
+    }
+  gv_backend_free (be);
+}
+
 static void
 test_cuda_selection (void)
 {
@@ -622,10 +965,13 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/grid/emulated/pipeline", test_emulated_pipeline);
   g_test_add_func ("/gv/grid/emulated/wide-window", test_emulated_refuses_wide_window);
   g_test_add_func ("/gv/grid/emulated/recordings", test_emulated_recordings);
+  g_test_add_func ("/gv/grid/emulated/defect-maps", test_emulated_defect_maps);
+  g_test_add_func ("/gv/grid/emulated/defect-maps-refuse", test_emulated_defect_maps_refuse);
   g_test_add_func ("/gv/y4m/reader", test_y4m_reader);
   g_test_add_func ("/gv/y4m/pipeline", test_y4m_pipeline);
   g_test_add_func ("/gv/cuda/selection", test_cuda_selection);
   g_test_add_func ("/gv/cuda/parity/backend", test_cuda_backend);
   g_test_add_func ("/gv/cuda/parity/pipeline", test_cuda_pipeline);
+  g_test_add_func ("/gv/cuda/parity/defect-maps", test_cuda_defect_maps);
   return g_test_run ();
 }

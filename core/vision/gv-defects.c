@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "gv-defect-kernels.h"
+#include "gv-defect-maps.h"
 #include "gv-error.h"
 #include "gv-threads.h"
 
@@ -167,53 +168,15 @@ median_rows (void *data, int b, int e)
   int W = c->print->width;
   for (int y = b; y < e; y++)
     {
-      const uint8_t *rows[GV_DEFECTS_MAX_COVERS];
+      const uint8_t *rows[GV_DEFECTS_MAX_COVERS], *px[GV_DEFECTS_MAX_COVERS];
       uint8_t *o = gv_image_row_u8 (c->print, y), *g = gv_image_row_u8 (c->glare, y);
       for (int k = 0; k < c->n; k++)
         rows[k] = gv_image_row_u8 (c->covers[k], y);
       for (int x = 0; x < W; x++)
         {
-          uint8_t v[GV_DEFECTS_MAX_COVERS], m0[3];
-          int nv = 0, idx[GV_DEFECTS_MAX_COVERS];
           for (int k = 0; k < c->n; k++)
-            {
-              const uint8_t *p = rows[k] + 3 * x;
-              if (p[0] | p[1] | p[2])
-                idx[nv++] = k; /* 0,0,0: outside the frame */
-            }
-          g[x] = 0;
-          if (nv == 0)
-            {
-              o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = 0;
-              continue;
-            }
-          for (int ch = 0; ch < 3; ch++)
-            {
-              for (int j = 0; j < nv; j++)
-                v[j] = rows[idx[j]][3 * x + ch];
-              m0[ch] = gv_dk_median_u8 (v, nv);
-            }
-          int keep[GV_DEFECTS_MAX_COVERS], nk = 0;
-          uint8_t gl = 0;
-          for (int j = 0; j < nv; j++)
-            {
-              if (gv_dk_is_glare (rows[idx[j]] + 3 * x, m0))
-                gl |= (uint8_t) (1u << idx[j]);
-              else
-                keep[nk++] = idx[j];
-            }
-          g[x] = gl;
-          for (int ch = 0; ch < 3; ch++)
-            {
-              if (nk == 0)
-                {
-                  o[3 * x + ch] = m0[ch];
-                  continue;
-                }
-              for (int j = 0; j < nk; j++)
-                v[j] = rows[keep[j]][3 * x + ch];
-              o[3 * x + ch] = gv_dk_median_u8 (v, nk);
-            }
+            px[k] = rows[k] + 3 * x;
+          gv_dm_median_px (px, c->n, o + 3 * x, g + x);
         }
     }
 }
@@ -235,8 +198,8 @@ line_rows (void *data, int b, int e)
     {
       float *o = gv_image_row_f32 (c->line, y);
       for (int x = 0; x < c->line->width; x++)
-        o[x] = gv_dk_line_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
-                              x + c->M, y + c->M);
+        o[x] = gv_dm_line_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
+                              c->M, x, y);
     }
 }
 
@@ -256,8 +219,8 @@ stain_rows (void *data, int b, int e)
     {
       float *o = gv_image_row_f32 (c->stain, y);
       for (int x = 0; x < c->stain->width; x++)
-        o[x] = gv_dk_stain_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
-                               x + c->M, y + c->M, c->dark + (size_t) y * c->stain->width + x);
+        o[x] = gv_dm_stain_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
+                               c->M, x, y, c->dark + (size_t) y * c->stain->width + x);
     }
 }
 
@@ -408,10 +371,117 @@ clamp01 (double v)
   return v < 0 ? 0 : (v > 1 ? 1 : v);
 }
 
+/* A stain's outline per direction: GV_DK_STAR_BINS sectors around the centre of the circle
+ * fitted (algebraic least squares) to its rim pixels; each sector's radius is the mean distance
+ * of its rim pixels (at least GV_DK_STAR_MIN of them), sectors without one are interpolated
+ * along the circle between the nearest sectors that have one (across a gap of more than 3
+ * sectors they take the fitted circle's radius). 0 (use the fill) when fewer
+ * than 12 rim pixels, fewer than a third of the sectors hold rim, or the fit is degenerate. */
+#define GV_DK_STAR_BINS 32
+#define GV_DK_STAR_MIN 2
+
+static int
+stain_star (const int *rim, int x0, int y0, int bw, int bh, double *rad, double *cx, double *cy)
+{
+  double ccx = 0, ccy = 0, rr = -1;
+  /* two fits: the second without rim pixels off the first circle by more than 30 % of its
+   * radius (a print edge joined to the rim) */
+  for (int it = 0; it < 2; it++)
+    {
+      double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, sz = 0, sxz = 0, syz = 0, n = 0;
+      for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++)
+          if (rim[y * bw + x])
+            {
+              double X = x, Y = y, Z = X * X + Y * Y;
+              if (rr > 0 && fabs (sqrt ((X - ccx) * (X - ccx) + (Y - ccy) * (Y - ccy)) - rr) > 0.3 * rr)
+                continue;
+              sx += X, sy += Y, sxx += X * X, syy += Y * Y, sxy += X * Y;
+              sz += Z, sxz += X * Z, syz += Y * Z, n++;
+            }
+      if (n < 12)
+        return 0;
+      /* x^2 + y^2 = a x + b y + c: normal equations, Cramer's rule */
+      double A[3][3] = { { sxx, sxy, sx }, { sxy, syy, sy }, { sx, sy, n } }, B[3] = { sxz, syz, sz };
+      double det = A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1])
+                   - A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0])
+                   + A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+      if (fabs (det) < 1e-9)
+        return 0;
+      double da = B[0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1])
+                  - A[0][1] * (B[1] * A[2][2] - A[1][2] * B[2])
+                  + A[0][2] * (B[1] * A[2][1] - A[1][1] * B[2]);
+      double db = A[0][0] * (B[1] * A[2][2] - A[1][2] * B[2])
+                  - B[0] * (A[1][0] * A[2][2] - A[1][2] * A[2][0])
+                  + A[0][2] * (A[1][0] * B[2] - B[1] * A[2][0]);
+      double dc = A[0][0] * (A[1][1] * B[2] - B[1] * A[2][1])
+                  - A[0][1] * (A[1][0] * B[2] - B[1] * A[2][0])
+                  + B[0] * (A[1][0] * A[2][1] - A[1][1] * A[2][0]);
+      ccx = 0.5 * da / det, ccy = 0.5 * db / det;
+      double r2 = dc / det + ccx * ccx + ccy * ccy;
+      if (r2 <= 1)
+        return 0;
+      rr = sqrt (r2);
+    }
+  double sum[GV_DK_STAR_BINS] = { 0 };
+  int cnt[GV_DK_STAR_BINS] = { 0 };
+  for (int y = 0; y < bh; y++)
+    for (int x = 0; x < bw; x++)
+      if (rim[y * bw + x])
+        {
+          double dx = x - ccx, dy = y - ccy;
+          if (fabs (sqrt (dx * dx + dy * dy) - rr) > 0.3 * rr)
+            continue;
+          int b = (int) floor ((atan2 (dy, dx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS);
+          b = b < 0 ? 0 : (b >= GV_DK_STAR_BINS ? GV_DK_STAR_BINS - 1 : b);
+          sum[b] += sqrt (dx * dx + dy * dy);
+          cnt[b]++;
+        }
+  int have = 0;
+  for (int b = 0; b < GV_DK_STAR_BINS; b++)
+    {
+      rad[b] = cnt[b] >= GV_DK_STAR_MIN ? sum[b] / cnt[b] : -1;
+      have += rad[b] >= 0;
+    }
+  if (3 * have < GV_DK_STAR_BINS)
+    return 0;
+  for (int b = 0; b < GV_DK_STAR_BINS; b++)
+    {
+      if (cnt[b] >= GV_DK_STAR_MIN)
+        continue;
+      int lo = 1, hi = 1;
+      while (cnt[(b - lo + GV_DK_STAR_BINS) % GV_DK_STAR_BINS] < GV_DK_STAR_MIN)
+        lo++;
+      while (cnt[(b + hi) % GV_DK_STAR_BINS] < GV_DK_STAR_MIN)
+        hi++;
+      double ra = sum[(b - lo + GV_DK_STAR_BINS) % GV_DK_STAR_BINS] / cnt[(b - lo + GV_DK_STAR_BINS) % GV_DK_STAR_BINS];
+      double rb = sum[(b + hi) % GV_DK_STAR_BINS] / cnt[(b + hi) % GV_DK_STAR_BINS];
+      /* a short gap follows its neighbours; across a long one (more than 3 sectors) the
+       * fitted circle is the better guess */
+      rad[b] = lo + hi - 1 <= 3 ? ra + (rb - ra) * lo / (double) (lo + hi) : rr;
+    }
+  *cx = x0 + ccx;
+  *cy = y0 + ccy;
+  return 1;
+}
+
+/* Inside the star outline: radius interpolated between the sector centres. */
+static int
+star_inside (const double *rad, double cx, double cy, int x, int y)
+{
+  double dx = x - cx, dy = y - cy;
+  double t = (atan2 (dy, dx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS - 0.5;
+  int b = (int) floor (t);
+  double f = t - b;
+  double ra = rad[(b + GV_DK_STAR_BINS) % GV_DK_STAR_BINS], rb = rad[(b + 1) % GV_DK_STAR_BINS];
+  double rr = ra + (rb - ra) * f;
+  return dx * dx + dy * dy <= rr * rr;
+}
+
 /* ------------------------------------------------------------------ the stage */
 
 static int
-analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double width_mm,
+analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cover_h, double width_mm,
             double height_mm, int nthreads, int (*cancelled) (void *), void *cancel_ud,
             GvDefectReport **out)
 {
@@ -423,7 +493,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
   Comp *comps = NULL;
   LineFeat *feat = NULL;
   float *tab[4] = { 0 };
-  int rc = GV_OK, nc = 0;
+  int rc = GV_OK, nc = 0, on_device = 0;
   int w = cover_w, h = cover_h, M = (int) lround (0.04 * w) < 8 ? 8 : (int) lround (0.04 * w);
   int W = w + 2 * M, Hh = h + 2 * M;
   double sc = w / 1060.0;
@@ -503,7 +573,16 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
       used++;
     }
 
-  /* 2. print estimate and glare */
+  /* 2. print estimate and glare (and on a device backend, 3c and 3e with them: the covers go
+   * up once) */
+  sdark = calloc ((size_t) w * h, 1);
+  line = gv_image_new (w, h, 1, GV_F32);
+  stain = gv_image_new (w, h, 1, GV_F32);
+  if (!sdark || !line || !stain)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
   {
     GvImage *mp = gv_image_new (W, Hh, 3, GV_U8), *mg = gv_image_new (W, Hh, 1, GV_U8);
     if (!mp || !mg)
@@ -513,8 +592,29 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
         rc = gv_error_code ();
         goto out;
       }
-    MedCtx mc = { covers, r->n_covers, mp, mg };
-    gv_parallel_for (nthreads, Hh, 8, median_rows, &mc);
+    if (be)
+      {
+        rc = gv_defect_maps_device (be, (const GvImage *const *) covers, r->n_covers, M, mp, mg,
+                                    line, stain, sdark);
+        if (rc == GV_OK)
+          on_device = 1;
+        else if (rc == GV_EUNSUPPORTED)
+          {
+            gv_error_clear ();
+            rc = GV_OK;
+          }
+        else
+          {
+            gv_image_free (mp);
+            gv_image_free (mg);
+            goto out;
+          }
+      }
+    if (!on_device)
+      {
+        MedCtx mc = { covers, r->n_covers, mp, mg };
+        gv_parallel_for (nthreads, Hh, 8, median_rows, &mc);
+      }
     /* the report keeps them in cover coordinates */
     r->print = gv_image_new (w, h, 3, GV_U8);
     r->glare = gv_image_new (w, h, 1, GV_U8);
@@ -547,10 +647,7 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
   cand = calloc (npx, 1);
   tmp = calloc (npx, 1);
   final = calloc (npx, 1);
-  sdark = calloc (npx, 1);
   lab = malloc (sizeof (int) * npx);
-  line = gv_image_new (w, h, 1, GV_F32);
-  stain = gv_image_new (w, h, 1, GV_F32);
   r->score = gv_image_new (w, h, 1, GV_F32);
   r->mask = gv_image_new (w, h, 1, GV_U8);
   for (int s = 0; s < 4; s++)
@@ -654,17 +751,14 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
     free (stack);
   }
 
-  /* 3c. whitened thin lines */
-  {
-    LineCtx lc = { P, line, M };
-    gv_parallel_for (nthreads, h, 8, line_rows, &lc);
-  }
-
-  /* 3e. stain edges */
-  {
-    StainCtx stc = { P, stain, sdark, M };
-    gv_parallel_for (nthreads, h, 8, stain_rows, &stc);
-  }
+  /* 3c. whitened thin lines, 3e. stain edges (computed with the print on a device) */
+  if (!on_device)
+    {
+      LineCtx lc = { P, line, M };
+      StainCtx stc = { P, stain, sdark, M };
+      gv_parallel_for (nthreads, h, 8, line_rows, &lc);
+      gv_parallel_for (nthreads, h, 8, stain_rows, &stc);
+    }
 
   /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink):
    * the white gaps in
@@ -1078,6 +1172,8 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
          * pixel (tolerates gaps where the tint is invisible on the print; print edges joined to
          * the outline face either way and enclose nothing); bits of q: left, right, up, down */
         int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1;
+        int star_ok = 0;
+        double star_r[GV_DK_STAR_BINS], star_cx = 0, star_cy = 0;
         memset (q, 0, sizeof (int) * (size_t) bw * bh);
         for (int y = y0; y <= y1; y++)
           for (int dir = 0; dir < 2; dir++)
@@ -1272,16 +1368,40 @@ analyze_at (const GvDefectInput *in, int n, int cover_w, int cover_h, double wid
           if (agree < GV_DK_STAIN_POLARITY * (agree + against) || cov < GV_DK_STAIN_CLOSED * nb
               || agree < GV_DK_STAIN_DENSE * nb)
             continue;
+          /* the stain's shape from its rim: where the tint crosses dark or saturated print its
+           * edge is lost and the fill above stops short. A stain is a blob around a centre
+           * (a drop spreads from where it fell): the inward-facing rim pixels give its radius
+           * per direction from the centre of a circle fitted to them; directions without rim
+           * take the radius interpolated from their neighbours */
+          star_ok = stain_star (q, c->x0, c->y0, cbw, c->y1 - c->y0 + 1, star_r, &star_cx, &star_cy);
         }
         int index = r->n_defects++;
         long area = 0;
-        for (int y = y0; y <= y1; y++)
-          for (int x = x0; x <= x1; x++)
-            if (!tmp[(size_t) y * w + x] && !final[(size_t) y * w + x])
-              {
-                final[(size_t) y * w + x] = (uint8_t) (index + 1);
-                area++;
-              }
+        if (star_ok)
+          {
+            double rmax = 0;
+            for (int b = 0; b < GV_DK_STAR_BINS; b++)
+              rmax = star_r[b] > rmax ? star_r[b] : rmax;
+            int sx0 = (int) floor (star_cx - rmax - 1), sx1 = (int) ceil (star_cx + rmax + 1);
+            int sy0 = (int) floor (star_cy - rmax - 1), sy1 = (int) ceil (star_cy + rmax + 1);
+            sx0 = sx0 < 0 ? 0 : sx0, sy0 = sy0 < 0 ? 0 : sy0;
+            sx1 = sx1 > w - 1 ? w - 1 : sx1, sy1 = sy1 > h - 1 ? h - 1 : sy1;
+            for (int y = sy0; y <= sy1; y++)
+              for (int x = sx0; x <= sx1; x++)
+                if (!final[(size_t) y * w + x] && star_inside (star_r, star_cx, star_cy, x, y))
+                  {
+                    final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                    area++;
+                  }
+          }
+        else
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if (!tmp[(size_t) y * w + x] && !final[(size_t) y * w + x])
+                {
+                  final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                  area++;
+                }
         if (area == 0)
           {
             r->n_defects--;
@@ -1426,9 +1546,9 @@ resize_nearest (const GvImage *src, int dw, int dh)
  * is in px at 1060 px width scaled by the working width. The maps are then brought back to the
  * canonical cover (nearest neighbour), boxes and areas scaled. */
 int
-gv_defects_analyze (const GvDefectInput *in, int n, int cover_w, int cover_h, double width_mm,
-                    double height_mm, int nthreads, int (*cancelled) (void *), void *cancel_ud,
-                    GvDefectReport **out)
+gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cover_h,
+                    double width_mm, double height_mm, int nthreads, int (*cancelled) (void *),
+                    void *cancel_ud, GvDefectReport **out)
 {
   double hsum = 0;
   int hn = 0;
@@ -1444,10 +1564,10 @@ gv_defects_analyze (const GvDefectInput *in, int n, int cover_w, int cover_h, do
   s = s > 1.0 ? 1.0 : (s < 0.25 ? 0.25 : s);
   int ww = (int) lround (cover_w * s), hh = (int) lround (cover_h * s);
   if (ww == cover_w || hn == 0)
-    return analyze_at (in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
+    return analyze_at (be, in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
                        cancel_ud, out);
   GvDefectReport *r = NULL;
-  int rc = analyze_at (in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
+  int rc = analyze_at (be, in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
   if (rc < 0)
     return rc;
   double fx = (double) cover_w / ww, fy = (double) cover_h / hh;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gv-geometry.h"
+#include "gv-backend.h"
 #include "gv-image.h"
 
 #ifdef __cplusplus
@@ -131,9 +132,12 @@ typedef struct {
 } GvDefectInput;
 
 /* Stage 4: aligns the covers, builds the evidence, the mask and the defect list. n may be 0
- * (then only the flags). cancelled (may be NULL) is polled between steps. Returns GV_OK with
- * *out set, or a negative code. Stage 5 (regions, grade) is gv_defects_finish. */
-int gv_defects_analyze (const GvDefectInput *in, int n, int cover_w, int cover_h,
+ * (then only the flags). be: the backend of the run (may be NULL): on a device backend (CUDA or
+ * its emulation) the per-pixel maps (print estimate, glare, line and stain evidence) run there,
+ * bit-identical to the CPU loops; any other backend runs them on the CPU. cancelled (may be
+ * NULL) is polled between steps. Returns GV_OK with *out set, or a negative code. Stage 5
+ * (regions, grade) is gv_defects_finish. */
+int gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cover_h,
                         double width_mm, double height_mm, int nthreads,
                         int (*cancelled) (void *), void *cancel_ud, GvDefectReport **out);
 /* Stage 5: regions (gv_regions_measure) then the grade (gv_grade_compute). */

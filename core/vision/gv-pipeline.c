@@ -429,7 +429,7 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
                                        r->golden[k].cover.touches_border, k };
     if (progress && progress->progress)
       progress->progress (progress->ud, "defect_analysis", 0.0);
-    rc = gv_defects_analyze (din, nin, p->cover.out_width, p->cover.out_height, p->cover.width_mm,
+    rc = gv_defects_analyze (be, din, nin, p->cover.out_width, p->cover.out_height, p->cover.width_mm,
                              p->cover.height_mm, threads,
                              progress ? progress->cancelled : NULL, progress ? progress->ud : NULL,
                              &r->defects);

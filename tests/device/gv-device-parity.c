@@ -2,9 +2,11 @@
  * GLib- and FFmpeg-free for the bare GPU machine. Per output of each kernel chain (area resize,
  * Laplacian sums, pyramid + Farneback flow, motion statistics, warp) and for whole pipeline
  * runs, it prints the values compared, max and mean |difference| and PASS/FAIL against the
- * contract (gv-cuda-compare.h). The CPU emulation of the device launches is checked the same
- * way first, so a failure on the device that the emulator does not show points at the CUDA
- * compiler or the wrappers rather than at the plan.
+ * contract (gv-cuda-compare.h). Stage 4's per-pixel maps (print estimate, glare bits, line and
+ * stain evidence, the stain's darker side) on synthetic covers (gv-defect-covers.h) are compared
+ * with the CPU row loops over the same per-pixel code, every value exactly. The CPU emulation
+ * of the device launches is checked the same way first, so a failure on the device that the
+ * emulator does not show points at the CUDA compiler or the wrappers rather than at the plan.
  *
  * With --y4m FILE, also the whole pipeline on that decoded video (tests/device/video-to-y4m.py
  * makes one from data/sample/scan.mp4 with OpenCV), CPU against CUDA.
@@ -23,13 +25,20 @@
 #include "gv-error.h"
 #include "gv-pipeline.h"
 #include "gv-synth.h"
+#include "gv-threads.h"
 #include "gv-y4m.h"
+
+#include "gv-defect-covers.h"
 
 typedef int (*BackendNew) (const GvParams *p, GvBackend **out);
 
 typedef struct {
   int w, h, analysis, n;
 } Case;
+
+typedef struct {
+  int n, w, h, M; /* covers, cover size, margin */
+} MapsCase;
 
 static FILE *summary;
 
@@ -269,6 +278,69 @@ out:
   return rc;
 }
 
+/* Stage 4's maps through the backend's device path against the CPU row loops. Every value must
+ * be identical, floats included: the maps are thresholded into the mask, and the contract wants
+ * identical masks, so a last-bit difference is a failure here, not noise. */
+static int
+compare_defect_maps (const char *title, BackendNew make_b, const MapsCase *cs)
+{
+  GvImage *covers[GV_DM_MAX_COVERS] = { NULL };
+  GvImage *img[8] = { NULL }; /* CPU print, glare, line, stain; then the device's */
+  uint8_t *dark[2] = { NULL, NULL };
+  GvParams p;
+  GvBackend *b = NULL;
+  GvCompareReport c;
+  int W = cs->w + 2 * cs->M, H = cs->h + 2 * cs->M, rc = 2;
+
+  for (int k = 0; k < cs->n; k++)
+    if (!(covers[k] = gv_tc_cover (cs->w, cs->h, cs->M, k)))
+      goto out;
+  for (int s = 0; s < 2; s++)
+    {
+      img[4 * s] = gv_image_new (W, H, 3, GV_U8);
+      img[4 * s + 1] = gv_image_new (W, H, 1, GV_U8);
+      img[4 * s + 2] = gv_image_new (cs->w, cs->h, 1, GV_F32);
+      img[4 * s + 3] = gv_image_new (cs->w, cs->h, 1, GV_F32);
+      dark[s] = malloc ((size_t) cs->w * cs->h);
+      if (!img[4 * s] || !img[4 * s + 1] || !img[4 * s + 2] || !img[4 * s + 3] || !dark[s])
+        goto out;
+    }
+  gv_params_init_default (&p);
+  if (make_b (&p, &b) != GV_OK)
+    goto out;
+  gv_tc_maps_cpu ((const GvImage *const *) covers, cs->n, cs->M, gv_threads_default (), img[0],
+                  img[1], img[2], img[3], dark[0]);
+  if (gv_defect_maps_device (b, (const GvImage *const *) covers, cs->n, cs->M, img[4], img[5],
+                             img[6], img[7], dark[1]) != GV_OK)
+    goto out;
+  gv_compare_init (&c);
+  gv_compare_images (gv_compare_row (&c, "defect maps: print estimate", 1), img[0], img[4]);
+  gv_compare_images (gv_compare_row (&c, "defect maps: glare bits", 1), img[1], img[5]);
+  gv_compare_images (gv_compare_row (&c, "defect maps: line evidence", 1), img[2], img[6]);
+  gv_compare_images (gv_compare_row (&c, "defect maps: stain evidence", 1), img[3], img[7]);
+  {
+    GvImage da = gv_image_view (dark[0], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+    GvImage db = gv_image_view (dark[1], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+    gv_compare_images (gv_compare_row (&c, "defect maps: stain dark side", 1), &da, &db);
+  }
+  char t[160];
+  snprintf (t, sizeof t, "%s, stage 4 maps, %d covers of %dx%d + %d px margin", title, cs->n,
+            cs->w, cs->h, cs->M);
+  report (t, &c);
+  rc = c.pass ? 0 : 1;
+out:
+  if (rc == 2)
+    fprintf (stderr, "gv-device-parity: defect maps: %s\n", gv_error_message ());
+  gv_backend_free (b);
+  for (int k = 0; k < GV_DM_MAX_COVERS; k++)
+    gv_image_free (covers[k]);
+  for (int i = 0; i < 8; i++)
+    gv_image_free (img[i]);
+  free (dark[0]);
+  free (dark[1]);
+  return rc;
+}
+
 static int
 compare_y4m (const char *title, BackendNew make_b, const char *path)
 {
@@ -346,6 +418,8 @@ main (int argc, char **argv)
   const Case emu_k = { 480, 270, 160, 4 }, emu_p = { 640, 360, 320, 8 };
   status = worst (status, compare_kernels ("emulated", gv_backend_emulated_new, &emu_k));
   status = worst (status, compare_pipeline ("emulated", gv_backend_emulated_new, &emu_p));
+  const MapsCase emu_m = { 5, 131, 197, 8 };
+  status = worst (status, compare_defect_maps ("emulated", gv_backend_emulated_new, &emu_m));
 
   if (!gv_backend_cuda_available (why, sizeof why))
     {
@@ -362,6 +436,11 @@ main (int argc, char **argv)
     status = worst (status, compare_kernels ("cuda", gv_backend_cuda_new, &dev_k[i]));
   for (size_t i = 0; i < (quick ? 1 : sizeof dev_p / sizeof dev_p[0]); i++)
     status = worst (status, compare_pipeline ("cuda", gv_backend_cuda_new, &dev_p[i]));
+  /* the working scale of a 1080p scan, the canonical cover with every cover, odd and tiny */
+  const MapsCase dev_m[] = { { 3, 424, 656, 17 }, { 8, 1060, 1640, 42 }, { 5, 331, 517, 13 },
+                             { 1, 33, 41, 8 } };
+  for (size_t i = 0; i < (quick ? 2 : sizeof dev_m / sizeof dev_m[0]); i++)
+    status = worst (status, compare_defect_maps ("cuda", gv_backend_cuda_new, &dev_m[i]));
   if (y4m)
     status = worst (status, compare_y4m ("cuda", gv_backend_cuda_new, y4m));
   say ("\nparity: %s\n", status == 0 ? "PASS" : (status == 1 ? "FAIL" : "ERROR"));
