@@ -490,7 +490,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
   GvImage *ref = NULL, *gray = NULL, *line = NULL, *stain = NULL;
   uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL, *sdark = NULL;
   int *lab = NULL, *grp = NULL;
-  Comp *comps = NULL;
+  Comp *comps = NULL, *gsum = NULL;
   LineFeat *feat = NULL;
   float *tab[4] = { 0 };
   int rc = GV_OK, nc = 0, on_device = 0;
@@ -888,6 +888,15 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       if (feat[ci].stack == 2)
         feat[ci].kind = 3;
   }
+  /* moments of each group while pieces are joined (5b) */
+  gsum = malloc (sizeof (Comp) * ((size_t) nc + 1));
+  if (!gsum)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
+  if (nc > 0)
+    memcpy (gsum, comps, sizeof (Comp) * (size_t) nc);
   /* 5b. pieces of one line: nearly parallel (12 degrees), one centre within 3 + 12 px (at 1060
    * px width) of the line through the other along the pair's axis (their directions weighted
    * by length), the gap along it under 30 % of the height (a crease hides under dark print).
@@ -919,8 +928,25 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
           ri = grp[ri];
         while (grp[rj] != rj)
           rj = grp[rj];
-        if (ri != rj)
-          grp[ri > rj ? ri : rj] = ri < rj ? ri : rj;
+        if (ri == rj)
+          continue;
+        /* the joined line must stay straight: a piece of print texture lying along a crease
+         * would bend it into a "printed curve" (5c) and lose the crease with it */
+        {
+          const Comp *A = &gsum[ri], *B = &gsum[rj];
+          double ar = (double) (A->area + B->area);
+          double mx = (A->sx + B->sx) / ar, my = (A->sy + B->sy) / ar;
+          double cxx = (A->sxx + B->sxx) / ar - mx * mx, cyy = (A->syy + B->syy) / ar - my * my;
+          double cxy = (A->sxy + B->sxy) / ar - mx * my;
+          double tr = 0.5 * (cxx + cyy), dd = sqrt (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy);
+          if (tr - dd > 64 * sc * sc) /* minor spread over 8 px (at 1060 px width) */
+            continue;
+        }
+        int lo = ri < rj ? ri : rj, hi = ri < rj ? rj : ri;
+        grp[hi] = lo;
+        gsum[lo].area += gsum[hi].area;
+        gsum[lo].sx += gsum[hi].sx, gsum[lo].sy += gsum[hi].sy;
+        gsum[lo].sxx += gsum[hi].sxx, gsum[lo].syy += gsum[hi].syy, gsum[lo].sxy += gsum[hi].sxy;
       }
   for (int i = 0; i < nc; i++)
     {
@@ -1496,6 +1522,7 @@ out:
     gv_image_free (covers[k]);
   gv_image_free (ref);
   gv_image_free (gray);
+  free (gsum);
   gv_image_free (line);
   gv_image_free (stain);
   for (int s = 0; s < 4; s++)
