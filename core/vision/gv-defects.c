@@ -848,9 +848,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       int bw = c->x1 - c->x0 + 1, bh = c->y1 - c->y0 + 1;
       double len = sqrt ((double) bw * bw + (double) bh * bh);
       f->kind = 0;
-      if (c->n_missing >= (long) lround (6 * sc * sc) + 2)
-        f->kind = 1; /* paper missing at the outline */
-      else if (len >= 14 * sc && c->area >= 8 && c->area / len <= 6.0)
+      int linelike = len >= 14 * sc && c->area >= 8 && c->area / len <= 6.0;
+      /* paper missing at the outline; a line that only starts at the outline (a crease from
+       * the edge, whose first pixels read as table) stays a line */
+      if (c->n_missing >= (long) lround (6 * sc * sc) + 2 && !(linelike && c->n_missing * 5 < c->area))
+        f->kind = 1;
+      else if (linelike)
         {
           /* a spine line or a line; a piece of 8 or 9 px is too small for a spine line but
            * counts as a line (reported only when joined into one of 100 px or more, 5b) */
