@@ -283,20 +283,43 @@ gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, uint
   return best;
 }
 
-/* 1 when p looks like the table t beside the cover (every channel within the tolerance). */
+/* Table seen through a loss may lie in the cover's own shadow, while the strip beside the
+ * cover where t is measured (outside the outline) is lit, as beside the sides facing the
+ * light: the table colour times a shade from GV_DK_TABLE_SHADE (a flat cover's darkest
+ * shadow) to 1. */
+#define GV_DK_TABLE_SHADE 0.6f
+
+/* 1 when p looks like the table t beside the cover shaded by s: every channel within the
+ * tolerance of s t, s fitted (least squares) and clamped to smin..1 (smin = 1: unshaded). */
 GV_KERNEL int
-gv_dk_tablelike (const uint8_t *p, const float *t)
+gv_dk_tablelike_shaded (const uint8_t *p, const float *t, float smin)
 {
-  /* never much darker than the table: black ink at the outline is print */
-  if ((float) gv_dk_luma (p) < gv_dk_lumaf (t[0], t[1], t[2]) - 15.0f)
+  float pt = 0.0f, tt = 0.0f;
+  for (int c = 0; c < 3; c++)
+    {
+      pt += (float) p[c] * t[c];
+      tt += t[c] * t[c];
+    }
+  float sh = tt > 0.0f ? pt / tt : 1.0f;
+  sh = sh < smin ? smin : (sh > 1.0f ? 1.0f : sh);
+  /* never much darker than the (shaded) table: black ink at the outline is print */
+  if ((float) gv_dk_luma (p) < sh * gv_dk_lumaf (t[0], t[1], t[2]) - 15.0f)
     return 0;
   for (int c = 0; c < 3; c++)
     {
-      float d = (float) p[c] - t[c];
+      float d = (float) p[c] - sh * t[c];
       if (d > (float) GV_DK_TABLE_TOL || d < -(float) GV_DK_TABLE_TOL)
         return 0;
     }
   return 1;
+}
+
+/* 1 when p looks like the table t beside the cover, unshaded (every channel within the
+ * tolerance). */
+GV_KERNEL int
+gv_dk_tablelike (const uint8_t *p, const float *t)
+{
+  return gv_dk_tablelike_shaded (p, t, 1.0f);
 }
 
 /* |Sobel| of luma (L1), for the edge density of a region. */

@@ -478,6 +478,9 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
   return dx * dx + dy * dy <= rr * rr;
 }
 
+/* A chip in the cover's shadow fills at least this share of its box (3b). */
+#define GV_DK_SHADE_FILL 0.35
+
 /* ------------------------------------------------------------------ the stage */
 
 static int
@@ -721,12 +724,16 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                        || gv_dk_cut_at ((const uint8_t *) P->data, W, Hh, (int) P->stride, x + M,
                                         y + M, t) >= GV_DK_CUT_AMIN;
               }
+          /* 2: table-like only in the cover's shadow */
+          for (int s = 0; s < 4 && !like; s++)
+            if (dist[s] <= Dz)
+              like = 2 * gv_dk_tablelike_shaded (p, &tab[s][3 * ((s & 1) ? y : x)], GV_DK_TABLE_SHADE);
           cand[(size_t) y * w + x] = (uint8_t) like;
         }
     int sp = 0;
     for (int y = 0; y < h; y++)
       for (int x = 0; x < w; x++)
-        if ((x < 2 || y < 2 || x >= w - 2 || y >= h - 2) && cand[(size_t) y * w + x])
+        if ((x < 2 || y < 2 || x >= w - 2 || y >= h - 2) && cand[(size_t) y * w + x] == 1)
           {
             missing[(size_t) y * w + x] = 1;
             stack[sp++] = y * w + x;
@@ -741,13 +748,161 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
               if (xx < 0 || yy < 0 || xx >= w || yy >= h)
                 continue;
               int k = yy * w + xx;
-              if (cand[k] && !missing[k])
+              if (cand[k] == 1 && !missing[k])
                 {
                   missing[k] = 1;
                   stack[sp++] = k;
                 }
             }
       }
+    /* Table in the cover's shadow: pieces of pixels table-like only when shaded, reaching the
+     * outline or a loss above, are a chip when chip-sized and compact: at most 64 px along
+     * the edge and 32 px deep (at 1060 px width; a chip is a few mm) and filling at least
+     * GV_DK_SHADE_FILL of their box. Longer or sparse pieces are print of a darker
+     * table-like colour (a brown ray at the spine) and are left alone, apart from the
+     * lines and losses beside them. */
+    {
+      uint8_t *seen = final; /* free until step 3d */
+      memset (seen, 0, npx);
+      for (int y0 = 0; y0 < h; y0++)
+        for (int x0 = 0; x0 < w; x0++)
+          {
+            size_t k0 = (size_t) y0 * w + x0;
+            if (cand[k0] != 2 || seen[k0])
+              continue;
+            int bx0 = x0, by0 = y0, bx1 = x0, by1 = y0, touch = 0, n0 = 0;
+            sp = 0;
+            seen[k0] = 1;
+            stack[sp++] = (int) k0;
+            for (int i = 0; i < sp; i++)
+              {
+                int j = stack[i], x = j % w, y = j / w;
+                bx0 = x < bx0 ? x : bx0, bx1 = x > bx1 ? x : bx1;
+                by0 = y < by0 ? y : by0, by1 = y > by1 ? y : by1;
+                touch |= x < 2 || y < 2 || x >= w - 2 || y >= h - 2;
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      int xx = x + dx, yy = y + dy;
+                      if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                        continue;
+                      int k = yy * w + xx;
+                      touch |= missing[k] == 1;
+                      if (cand[k] == 2 && !seen[k])
+                        {
+                          seen[k] = 1;
+                          stack[sp++] = k;
+                        }
+                    }
+              }
+            n0 = sp;
+            /* the losses it touches are the same chip: their extent joins the piece's for the
+             * test below */
+            int ex0 = bx0, ey0 = by0, ex1 = bx1, ey1 = by1;
+            for (int i = 0; i < sp; i++)
+              {
+                int j = stack[i], x = j % w, y = j / w;
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      int xx = x + dx, yy = y + dy;
+                      if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                        continue;
+                      int k = yy * w + xx;
+                      if (missing[k] == 1 && !seen[k])
+                        {
+                          seen[k] = 3;
+                          stack[sp++] = k;
+                          ex0 = xx < ex0 ? xx : ex0, ex1 = xx > ex1 ? xx : ex1;
+                          ey0 = yy < ey0 ? yy : ey0, ey1 = yy > ey1 ? yy : ey1;
+                        }
+                    }
+              }
+            for (int i = n0; i < sp; i++)
+              seen[stack[i]] = 0; /* losses may touch other pieces too */
+            int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+            /* along the nearest edge, and deep into the cover */
+            int dtop = by0, dbot = h - 1 - by1, dlft = bx0, drgt = w - 1 - bx1;
+            int dmin = dtop < dbot ? dtop : dbot;
+            int dh = dlft < drgt ? dlft : drgt;
+            int along = dmin <= dh ? bw : bh, depth = dmin <= dh ? bh : bw;
+            int ok = touch && along <= 64 * sc && depth <= 32 * sc && n0 >= GV_DK_SHADE_FILL * bw * bh;
+            /* a chip stands alone: no loss within 40 px along the edge on either side (spine
+             * lines whiten to the table's colour at the edge and cut a dark ray into such
+             * pieces); a corner's wear is one piece with the loss beside it */
+            int corner = (bx0 <= 2 || bx1 >= w - 3) && (by0 <= 2 || by1 >= h - 3);
+            if (ok && !corner)
+              {
+                int horiz = dmin <= dh, r40 = (int) lround (40 * sc), d32 = (int) lround (32 * sc);
+                int a0 = horiz ? ex0 : ey0, a1 = horiz ? ex1 : ey1;
+                for (int a = a0 - r40; a <= a1 + r40 && ok; a++)
+                  {
+                    if (a >= a0 && a <= a1)
+                      continue;
+                    for (int dd = 0; dd <= d32 && ok; dd++)
+                      {
+                        int X = horiz ? a : (dlft <= drgt ? dd : w - 1 - dd);
+                        int Y = horiz ? (dtop <= dbot ? dd : h - 1 - dd) : a;
+                        if (X >= 0 && Y >= 0 && X < w && Y < h && missing[(size_t) Y * w + X] == 1)
+                          ok = 0;
+                      }
+                  }
+              }
+            /* a chip is a notch: beyond its depth lies paper. A band of print that runs on
+             * inwards past the piece (a rule or frame line reaching the edge, darker than
+             * the table) continues in the piece's own colour: in most rows (or columns)
+             * across it, the pixels 3..6 px deeper (past the mixed pixels at a chip's inner
+             * edge) are all within the tolerance of the piece's mean
+             * (a worn corner is cut by two edges: not tested) */
+            if (ok && !corner)
+              {
+                double mc[3] = { 0, 0, 0 };
+                for (int i = 0; i < n0; i++)
+                  {
+                    const uint8_t *q = gv_image_row_u8 (P, stack[i] / w + M) + 3 * (stack[i] % w + M);
+                    mc[0] += q[0], mc[1] += q[1], mc[2] += q[2];
+                  }
+                float mf[3] = { (float) (mc[0] / n0), (float) (mc[1] / n0), (float) (mc[2] / n0) };
+                int horiz = dmin <= dh, top = dtop <= dbot, lft = dlft <= drgt;
+                int a0 = horiz ? bx0 : by0, a1 = horiz ? bx1 : by1, runs = 0, rows = 0;
+                for (int a = a0; a <= a1; a++)
+                  {
+                    /* the piece's deepest pixel in this row or column */
+                    int deep = -1;
+                    for (int dd = 0; dd <= depth + 1; dd++)
+                      {
+                        int X = horiz ? a : (lft ? dd : w - 1 - dd);
+                        int Y = horiz ? (top ? dd : h - 1 - dd) : a;
+                        if (X >= 0 && Y >= 0 && X < w && Y < h && cand[(size_t) Y * w + X] == 2
+                            && seen[(size_t) Y * w + X])
+                          deep = dd;
+                      }
+                    if (deep < 0)
+                      continue;
+                    rows++;
+                    int like = 1;
+                    for (int dd = deep + 3; dd <= deep + 6 && like; dd++)
+                      {
+                        int X = horiz ? a : (lft ? dd : w - 1 - dd);
+                        int Y = horiz ? (top ? dd : h - 1 - dd) : a;
+                        if (X < 0 || Y < 0 || X >= w || Y >= h)
+                          continue;
+                        const uint8_t *q = gv_image_row_u8 (P, Y + M) + 3 * (X + M);
+                        for (int c = 0; c < 3; c++)
+                          like &= fabsf ((float) q[c] - mf[c]) <= (float) GV_DK_TABLE_TOL;
+                      }
+                    runs += like;
+                  }
+                if (2 * runs > rows)
+                  ok = 0;
+              }
+            if (ok)
+              for (int i = 0; i < n0; i++)
+                missing[stack[i]] = 2; /* apart until every piece is judged */
+          }
+      for (size_t k = 0; k < npx; k++)
+        missing[k] = missing[k] != 0;
+    }
     free (stack);
   }
 
@@ -1025,7 +1180,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                         int X = touch == 0 || touch == 2 ? a : (touch == 1 ? w - 1 - dd : dd);
                         int Y = touch == 1 || touch == 3 ? a : (touch == 0 ? dd : h - 1 - dd);
                         if (X >= 0 && Y >= 0 && X < w && Y < h)
-                          like = gv_dk_tablelike (gv_image_row_u8 (P, Y + M) + 3 * (X + M), t);
+                          like = gv_dk_tablelike_shaded (gv_image_row_u8 (P, Y + M) + 3 * (X + M), t,
+                                                         GV_DK_TABLE_SHADE);
                       }
                     runs += like;
                   }
