@@ -289,20 +289,11 @@ gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, uint
  * shadow) to 1. */
 #define GV_DK_TABLE_SHADE 0.6f
 
-/* 1 when p looks like the table t beside the cover shaded by s: every channel within the
- * tolerance of s t, s fitted (least squares) and clamped to smin..1 (smin = 1: unshaded). */
+/* 1 when p looks like the table t times the shade sh: every channel within the tolerance of
+ * sh t, and never much darker (black ink at the outline is print). */
 GV_KERNEL int
-gv_dk_tablelike_shaded (const uint8_t *p, const float *t, float smin)
+gv_dk_tablelike_at (const uint8_t *p, const float *t, float sh)
 {
-  float pt = 0.0f, tt = 0.0f;
-  for (int c = 0; c < 3; c++)
-    {
-      pt += (float) p[c] * t[c];
-      tt += t[c] * t[c];
-    }
-  float sh = tt > 0.0f ? pt / tt : 1.0f;
-  sh = sh < smin ? smin : (sh > 1.0f ? 1.0f : sh);
-  /* never much darker than the (shaded) table: black ink at the outline is print */
   if ((float) gv_dk_luma (p) < sh * gv_dk_lumaf (t[0], t[1], t[2]) - 15.0f)
     return 0;
   for (int c = 0; c < 3; c++)
@@ -314,12 +305,29 @@ gv_dk_tablelike_shaded (const uint8_t *p, const float *t, float smin)
   return 1;
 }
 
-/* 1 when p looks like the table t beside the cover, unshaded (every channel within the
- * tolerance). */
+/* 1 when p looks like the table t beside the cover (every channel within the tolerance). */
 GV_KERNEL int
 gv_dk_tablelike (const uint8_t *p, const float *t)
 {
-  return gv_dk_tablelike_shaded (p, t, 1.0f);
+  return gv_dk_tablelike_at (p, t, 1.0f);
+}
+
+/* 1 when p looks like the table t, unshaded or shaded by s from smin to 1 (s fitted by least
+ * squares and clamped). */
+GV_KERNEL int
+gv_dk_tablelike_shaded (const uint8_t *p, const float *t, float smin)
+{
+  float pt = 0.0f, tt = 0.0f;
+  if (gv_dk_tablelike (p, t))
+    return 1;
+  for (int c = 0; c < 3; c++)
+    {
+      pt += (float) p[c] * t[c];
+      tt += t[c] * t[c];
+    }
+  float sh = tt > 0.0f ? pt / tt : 1.0f;
+  sh = sh < smin ? smin : (sh > 1.0f ? 1.0f : sh);
+  return gv_dk_tablelike_at (p, t, sh);
 }
 
 /* |Sobel| of luma (L1), for the edge density of a region. */

@@ -826,7 +826,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             int dmin = dtop < dbot ? dtop : dbot;
             int dh = dlft < drgt ? dlft : drgt;
             int along = dmin <= dh ? bw : bh, depth = dmin <= dh ? bh : bw;
-            int ok = touch && along <= 64 * sc && depth <= 32 * sc && n0 >= GV_DK_SHADE_FILL * bw * bh;
+            /* deeper than the outline's own mixed pixels (4 + 2 px, as 5c asks of a loss) */
+            int ok = touch && along <= 64 * sc && depth <= 32 * sc && depth >= 6 * sc + 1 && n0 >= 4
+                     && n0 >= GV_DK_SHADE_FILL * bw * bh;
+            /* a chip is wider along the edge than deep (a broken-off bite); a band of print
+             * meeting the edge (a rule's end) is deeper than wide */
+            ok = ok && along >= depth;
             /* a chip stands alone: no loss within 40 px along the edge on either side (spine
              * lines whiten to the table's colour at the edge and cut a dark ray into such
              * pieces); a corner's wear is one piece with the loss beside it */
@@ -1004,14 +1009,15 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       double len = sqrt ((double) bw * bw + (double) bh * bh);
       f->kind = 0;
       int linelike = len >= 14 * sc && c->area >= 8 && c->area / len <= 6.0;
-      /* paper missing at the outline; a line that only starts at the outline (a crease from
-       * the edge, whose first pixels read as table) stays a line */
-      if (c->n_missing >= (long) lround (6 * sc * sc) + 2 && !(linelike && c->n_missing * 5 < c->area))
+      /* paper missing at the outline; a crease-long line that only starts at the outline
+       * (its first pixels read as table) stays a line */
+      if (c->n_missing >= (long) lround (6 * sc * sc) + 2
+          && !(linelike && c->n_missing * 5 < c->area && len >= 0.22 * h))
         f->kind = 1;
       else if (linelike)
         {
           /* a spine line or a line; a piece of 8 or 9 px is too small for a spine line but
-           * counts as a line (reported only when joined into one of 100 px or more, 5b) */
+           * counts as a line (reported only when joined into one of 75 px or more, 5b) */
           f->kind = (c->x0 <= 3 * sc + 1 && c->x1 < 0.07 * w) ? 3 : 2;
           if (f->kind == 3 && c->area < 10)
             f->kind = 0;
@@ -1229,7 +1235,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             double minor = tr - dd > 0 ? sqrt (tr - dd) : 0;
             /* a short straight line running into the cover from an edge (its first pixels
              * lost in the outline's mixed pixels and the cut's own taper: within 16 px, at 1060 px width): a tear.
-             * Tested before the 100 px limit below, which would drop most tears */
+             * Tested before the 75 px limit below, which would drop most tears */
             int near = -1;
             for (int s2 = 0; s2 < 4; s2++)
               if (edge_gap[s2] <= (int) lround (16 * sc) + 1 && (near < 0 || edge_gap[s2] < edge_gap[near]))
@@ -1242,8 +1248,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 grow = (int) lround (3 * sc);
                 goto add;
               }
-            /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
-            if (len < 100 * sc)
+            /* shorter than 75 px (at 1060 px width, 12 mm): too short to tell from print */
+            if (len < 75 * sc)
               continue;
             /* printed outlines curve (rings, balloons); scratches and creases run nearly
              * straight: a line whose spread across its axis exceeds 8 px (at 1060 px width)
