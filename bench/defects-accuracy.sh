@@ -4,15 +4,23 @@
 # scans with gvscan synth (H.264 video, as a phone would give), runs gvscan analyze on each and
 # scores the results with bench/defects-accuracy.py. Usage:
 #   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H;
-#   BENCH_DETAIL=1 lists every severe instance and the defects found per scan)
+#   BENCH_DETAIL=1 lists every severe instance and the defects found per scan;
+#   SET=heldout: seeds the thresholds were never tuned on, clean 11 13 15 17 and damaged
+#   111..118, in /tmp/gv-defects-heldout unless BENCH_DIR says otherwise)
 # Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
 # to measure a new build on the same scans, delete the out/ folders only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-release}
-dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
-clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
-damaged=${DAMAGED_SEEDS:-101 103 104 106 107 108 109 110}
+if [ "${SET:-}" = heldout ]; then
+  dir=${BENCH_DIR:-/tmp/gv-defects-heldout}
+  clean=${CLEAN_SEEDS:-11 13 15 17}
+  damaged=${DAMAGED_SEEDS:-111 112 113 114 115 116 117 118}
+else
+  dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
+  clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
+  damaged=${DAMAGED_SEEDS:-101 103 104 106 107 108 109 110}
+fi
 w=${W:-1280}
 h=${H:-720}
 [ -x "$build/app/gvscan" ] || meson setup "$build" --buildtype=release >/dev/null

@@ -1017,7 +1017,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       else if (linelike)
         {
           /* a spine line or a line; a piece of 8 or 9 px is too small for a spine line but
-           * counts as a line (reported only when joined into one of 75 px or more, 5b) */
+           * counts as a line (reported only when joined into one of 100 px or more, 5b) */
           f->kind = (c->x0 <= 3 * sc + 1 && c->x1 < 0.07 * w) ? 3 : 2;
           if (f->kind == 3 && c->area < 10)
             f->kind = 0;
@@ -1235,7 +1235,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             double minor = tr - dd > 0 ? sqrt (tr - dd) : 0;
             /* a short straight line running into the cover from an edge (its first pixels
              * lost in the outline's mixed pixels and the cut's own taper: within 16 px, at 1060 px width): a tear.
-             * Tested before the 75 px limit below, which would drop most tears */
+             * Tested before the 100 px limit below, which would drop most tears */
             int near = -1;
             for (int s2 = 0; s2 < 4; s2++)
               if (edge_gap[s2] <= (int) lround (16 * sc) + 1 && (near < 0 || edge_gap[s2] < edge_gap[near]))
@@ -1248,8 +1248,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 grow = (int) lround (3 * sc);
                 goto add;
               }
-            /* shorter than 75 px (at 1060 px width, 12 mm): too short to tell from print */
-            if (len < 75 * sc)
+            /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
+            if (len < 100 * sc)
               continue;
             /* printed outlines curve (rings, balloons); scratches and creases run nearly
              * straight: a line whose spread across its axis exceeds 8 px (at 1060 px width)
