@@ -5,8 +5,9 @@
 # scores the results with bench/defects-accuracy.py. Usage:
 #   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H;
 #   BENCH_DETAIL=1 lists every severe instance and the defects found per scan;
-#   SET=heldout: seeds the thresholds were never tuned on, clean 11 13 15 17 and damaged
-#   111..118, in /tmp/gv-defects-heldout unless BENCH_DIR says otherwise)
+#   SET=heldout: clean 11 13 15 17 and damaged 111..118, in /tmp/gv-defects-heldout, and
+#   SET=heldout2: clean 21 23 25 27 and damaged 121..128, in /tmp/gv-defects-heldout2 (unless
+#   BENCH_DIR says otherwise): seeds kept apart from tuning, see docs/accuracy.md)
 # Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
 # to measure a new build on the same scans, delete the out/ folders only.
 set -euo pipefail
@@ -16,6 +17,10 @@ if [ "${SET:-}" = heldout ]; then
   dir=${BENCH_DIR:-/tmp/gv-defects-heldout}
   clean=${CLEAN_SEEDS:-11 13 15 17}
   damaged=${DAMAGED_SEEDS:-111 112 113 114 115 116 117 118}
+elif [ "${SET:-}" = heldout2 ]; then
+  dir=${BENCH_DIR:-/tmp/gv-defects-heldout2}
+  clean=${CLEAN_SEEDS:-21 23 25 27}
+  damaged=${DAMAGED_SEEDS:-121 122 123 124 125 126 127 128}
 else
   dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
   clean=${CLEAN_SEEDS:-1 3 5 7 8 9}

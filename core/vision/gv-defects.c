@@ -481,6 +481,46 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
 /* A chip in the cover's shadow fills at least this share of its box (3b). */
 #define GV_DK_SHADE_FILL 0.35
 
+/* A scratch or crease turns by at most this much (radians) over its length; a printed ring's
+ * arc more (5c). Measured as the angle between the chords joining the centroids of the first,
+ * middle and last third of the line (2/3 of the turn for a circular arc). */
+#define GV_DK_LINE_MAXTURN 0.3
+
+/* The angle between the chords through the centroids of a line group's three thirds along its
+ * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
+static double
+line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Comp *g, int w,
+           double ox, double oy, double ux, double uy, double tmin, double tmax)
+{
+  double cx[3] = { 0, 0, 0 }, cy[3] = { 0, 0, 0 };
+  long n[3] = { 0, 0, 0 };
+  double span = tmax - tmin;
+  if (span <= 0)
+    return 0;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      {
+        size_t k = (size_t) y * w + x;
+        if (!cand[k] || lab[k] <= 0 || grp[lab[k] - 1] != gi)
+          continue;
+        double t = (x - ox) * ux + (y - oy) * uy;
+        int third = (int) floor ((t - tmin) / span * 3);
+        third = third < 0 ? 0 : (third > 2 ? 2 : third);
+        cx[third] += x, cy[third] += y, n[third]++;
+      }
+  if (!n[0] || !n[1] || !n[2])
+    return 0;
+  for (int i = 0; i < 3; i++)
+    cx[i] /= n[i], cy[i] /= n[i];
+  double ax = cx[1] - cx[0], ay = cy[1] - cy[0], bx = cx[2] - cx[1], by = cy[2] - cy[1];
+  double na = sqrt (ax * ax + ay * ay), nb = sqrt (bx * bx + by * by);
+  if (na <= 0 || nb <= 0)
+    return 0;
+  double c = (ax * bx + ay * by) / (na * nb);
+  c = c > 1 ? 1 : (c < -1 ? -1 : c);
+  return acos (c);
+}
+
 /* ------------------------------------------------------------------ the stage */
 
 static int
@@ -1255,6 +1295,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * straight: a line whose spread across its axis exceeds 8 px (at 1060 px width)
              * away from the outline is print */
             if (touch < 0 && minor > 8 * sc)
+              continue;
+            /* ... and a short arc of a printed ring is straight enough for that test: a line
+             * that turns by more than GV_DK_LINE_MAXTURN over its length is print too */
+            if (touch < 0
+                && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
+                              feat[gi].dy, tmin, tmax) > GV_DK_LINE_MAXTURN * 2.0 / 3.0)
               continue;
             if (len >= 0.22 * h)
               {
