@@ -950,6 +950,44 @@ test_serve_shutdown_grace (void)
   g_assert_true (dir_is_empty (jobs));
   g_free (a.response);
 }
+
+/* A job whose upload fails (a wrong key): 502 upload_error naming the stored run, which
+ * gvscan publish then uploads with the right key. */
+static void
+test_serve_upload_error (void)
+{
+  g_autofree char *db = g_build_filename (tmpdir, "serve-upload.db", NULL);
+  g_autofree char *jobs = g_build_filename (tmpdir, "serve-upload-tmp", NULL);
+  g_autofree char *u = NULL, *video_url = url ("/video.mp4"), *body = NULL, *r = NULL;
+  g_autofree char *run = NULL, *out = NULL, *err = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+
+  g_setenv ("SUPABASE_KEY", "sk-wrong", TRUE);
+  proc = serve_start (jobs, &in, &u, "--db", db, "--analysis-size", "240", NULL);
+  g_setenv ("SUPABASE_KEY", KEY, TRUE);
+  body = g_strdup_printf ("{\"videoUrl\": \"%s\", \"scanId\": \"upl\"}", video_url);
+  g_assert_cmpint (post (u, body, &r), ==, 502);
+  g_assert_true (json_parser_load_from_data (p, r, -1, &error));
+  g_assert_no_error (error);
+  o = json_node_get_object (json_parser_get_root (p));
+  g_assert_cmpstr (json_object_get_string_member (o, "type"), ==, "upload_error");
+  g_assert_cmpint (json_object_get_int_member (o, "run"), >, 0);
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "HTTP 401"));
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "error"), "gvscan publish"));
+  g_assert_null (strstr (r, "sk-wrong"));
+  g_assert_cmpint (count_runs (db, "done", "upl"), ==, 1);
+  run = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "run"));
+  g_assert_cmpint (gvscan (KEY, &out, &err, "publish", "--db", db, "-q", run, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "/storage/v1/object/public/analysis-images/upl/frames/"));
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_assert_true (g_subprocess_wait (proc, NULL, &error));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_true (dir_is_empty (jobs));
+}
 #endif
 
 static void
@@ -1023,6 +1061,7 @@ main (int argc, char **argv)
       g_test_add_func ("/gv/net/cli/serve", test_serve);
       g_test_add_func ("/gv/net/cli/serve-shutdown", test_serve_shutdown);
       g_test_add_func ("/gv/net/cli/serve-shutdown-grace", test_serve_shutdown_grace);
+      g_test_add_func ("/gv/net/cli/serve-upload-error", test_serve_upload_error);
 #endif
     }
 #endif

@@ -46,6 +46,8 @@ struct _GvCliJob {
   GThreadPool *pool;  /* one thread: PATCHes in order, never blocking the analysis */
   int last;           /* last percentage sent */
   char *published;    /* worker JSON with URLs after a successful upload */
+  gint64 upload_failed_run; /* > 0: the run whose upload failed (kept for gvscan publish) */
+  char *upload_failed_msg;
 };
 
 typedef struct {
@@ -154,6 +156,12 @@ gv_cli_job_upload (GvCliJob *job, GvStore *store, gint64 run_id, gboolean quiet)
                "gvscan: the analysis is kept as run %" G_GINT64_FORMAT
                "; 'gvscan publish %" G_GINT64_FORMAT "' uploads it again\n",
                error->message, run_id, run_id);
+      job->upload_failed_run = run_id;
+      g_free (job->upload_failed_msg);
+      job->upload_failed_msg = g_strdup_printf ("the analysis is stored as run %" G_GINT64_FORMAT
+                                                " but its upload failed: %s; 'gvscan publish %"
+                                                G_GINT64_FORMAT "' uploads it again",
+                                                run_id, error->message, run_id);
       return FALSE;
     }
   gv_cli_job_step (job, 95, "upload_complete", "Upload complete");
@@ -196,10 +204,31 @@ gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
       root = json_builder_get_root (b);
       body = json_to_string (root, FALSE);
     }
-  if (job->worker_json && !g_file_set_contents (job->worker_json, body, -1, &error))
+  if (job->worker_json)
     {
-      fprintf (stderr, "gvscan: cannot write %s: %s\n", job->worker_json, error->message);
-      g_clear_error (&error);
+      /* gvscan serve answers from this file: after a failed upload, the worker's error shape
+       * with the run to publish later (the webhook still gets the analysis) */
+      g_autofree char *upload_error = NULL;
+      if (job->upload_failed_run > 0)
+        {
+          g_autoptr (JsonBuilder) b = json_builder_new ();
+          g_autoptr (JsonNode) root = NULL;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "error");
+          json_builder_add_string_value (b, job->upload_failed_msg);
+          json_builder_set_member_name (b, "type");
+          json_builder_add_string_value (b, "upload_error");
+          json_builder_set_member_name (b, "run");
+          json_builder_add_int_value (b, job->upload_failed_run);
+          json_builder_end_object (b);
+          root = json_builder_get_root (b);
+          upload_error = json_to_string (root, FALSE);
+        }
+      if (!g_file_set_contents (job->worker_json, upload_error ? upload_error : body, -1, &error))
+        {
+          fprintf (stderr, "gvscan: cannot write %s: %s\n", job->worker_json, error->message);
+          g_clear_error (&error);
+        }
     }
   if (job->webhook && !gv_net_post_json (job->webhook, body, &error))
     fprintf (stderr, "gvscan: warning: webhook not delivered: %s\n", error->message);
@@ -218,6 +247,7 @@ gv_cli_job_free (GvCliJob *job)
   g_free (job->webhook);
   g_free (job->worker_json);
   g_free (job->published);
+  g_free (job->upload_failed_msg);
   g_free (job);
 }
 
@@ -608,6 +638,8 @@ on_job_done (GObject *source, GAsyncResult *res, gpointer ud)
     reply_error (j->msg, 500, "analysis_error", "the analysis ended without a result");
   else if (rc == 0 || rc == 3)
     reply_json (j->msg, 200, text);
+  else if (rc == 5 && strstr (text, "\"upload_error\""))
+    reply_json (j->msg, 502, text); /* with the run number for gvscan publish */
   else if (rc == 5)
     reply_error (j->msg, 502, "upload_error", "the analysis is stored but its upload failed");
   else if (strstr (text, "\"download failed"))
