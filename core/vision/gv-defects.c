@@ -181,46 +181,32 @@ median_rows (void *data, int b, int e)
     }
 }
 
-/* ------------------------------------------------------------------ line evidence */
+/* ------------------------------------------------------------------ line and stain evidence */
 
+/* Whitened-line and stain-edge evidence of one row band (the device path runs the same
+ * per-pixel functions as two launches). */
 typedef struct {
   const GvImage *print;
-  GvImage *line; /* F32, cover size */
+  GvImage *line, *stain; /* F32, cover size */
+  uint8_t *dark;         /* cover size: towards the darker side, gv_dk_stain_at */
   int M;
-} LineCtx;
+} EvidenceCtx;
 
 static void
-line_rows (void *data, int b, int e)
+evidence_rows (void *data, int b, int e)
 {
-  LineCtx *c = data;
+  EvidenceCtx *c = data;
   const GvImage *P = c->print;
+  const uint8_t *px = (const uint8_t *) P->data;
   for (int y = b; y < e; y++)
     {
-      float *o = gv_image_row_f32 (c->line, y);
+      float *ol = gv_image_row_f32 (c->line, y), *os = gv_image_row_f32 (c->stain, y);
+      uint8_t *dk = c->dark + (size_t) y * c->stain->width;
       for (int x = 0; x < c->line->width; x++)
-        o[x] = gv_dm_line_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
-                              c->M, x, y);
-    }
-}
-
-typedef struct {
-  const GvImage *print;
-  GvImage *stain; /* F32, cover size */
-  uint8_t *dark;  /* cover size: towards the darker side, gv_dk_stain_at */
-  int M;
-} StainCtx;
-
-static void
-stain_rows (void *data, int b, int e)
-{
-  StainCtx *c = data;
-  const GvImage *P = c->print;
-  for (int y = b; y < e; y++)
-    {
-      float *o = gv_image_row_f32 (c->stain, y);
-      for (int x = 0; x < c->stain->width; x++)
-        o[x] = gv_dm_stain_at ((const uint8_t *) P->data, P->width, P->height, (int) P->stride,
-                               c->M, x, y, c->dark + (size_t) y * c->stain->width + x);
+        {
+          ol[x] = gv_dm_line_at (px, P->width, P->height, (int) P->stride, c->M, x, y);
+          os[x] = gv_dm_stain_at (px, P->width, P->height, (int) P->stride, c->M, x, y, dk + x);
+        }
     }
 }
 
@@ -954,10 +940,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
   /* 3c. whitened thin lines, 3e. stain edges (computed with the print on a device) */
   if (!on_device)
     {
-      LineCtx lc = { P, line, M };
-      StainCtx stc = { P, stain, sdark, M };
-      gv_parallel_for (nthreads, h, 8, line_rows, &lc);
-      gv_parallel_for (nthreads, h, 8, stain_rows, &stc);
+      EvidenceCtx ec = { P, line, stain, sdark, M };
+      gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
     }
 
   /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink):
