@@ -303,15 +303,29 @@ recover_interrupted (GvStore *s, GError **error)
 static gboolean
 probe (GvStore *s, gint64 *version, GError **error)
 {
-  int rc;
-  gint64 app = pragma_int (s, "PRAGMA application_id", &rc), tables;
+  /* One statement, so one snapshot: read one by one, another process's schema creation could
+   * commit between them (no mark and no version yet, then tables) and make the file look like
+   * another program's */
+  sqlite3_stmt *st = NULL;
+  gint64 app = 0, tables = 0;
+  int rc = sqlite3_prepare_v2 (s->db,
+                               "SELECT (SELECT application_id FROM pragma_application_id), "
+                               "(SELECT user_version FROM pragma_user_version), "
+                               "(SELECT count(*) FROM sqlite_master)",
+                               -1, &st, NULL);
 
-  if (rc != SQLITE_OK)
-    return sql_error (s, error, rc, "opening");
-  *version = pragma_int (s, "PRAGMA user_version", &rc);
-  if (rc != SQLITE_OK)
-    return sql_error (s, error, rc, "opening");
-  tables = pragma_int (s, "SELECT count(*) FROM sqlite_master", &rc);
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          app = sqlite3_column_int64 (st, 0);
+          *version = sqlite3_column_int64 (st, 1);
+          tables = sqlite3_column_int64 (st, 2);
+          rc = SQLITE_OK;
+        }
+    }
+  sqlite3_finalize (st);
   if (rc != SQLITE_OK)
     return sql_error (s, error, rc, "opening");
   if ((app != 0 && app != GV_STORE_APPLICATION_ID) || (app == 0 && *version == 0 && tables > 0))
