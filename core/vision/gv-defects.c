@@ -797,9 +797,6 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             if (cand[k0] != 2 || seen[k0])
               continue;
             int bx0 = x0, by0 = y0, bx1 = x0, by1 = y0, touch = 0, n0 = 0;
-            /* the losses it touches are the same chip: their extent joins the piece's for the
-             * isolation test below */
-            int ex0 = x0, ey0 = y0, ex1 = x0, ey1 = y0;
             sp = 0;
             seen[k0] = 1;
             stack[sp++] = (int) k0;
@@ -816,12 +813,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                       if (xx < 0 || yy < 0 || xx >= w || yy >= h)
                         continue;
                       int k = yy * w + xx;
-                      if (missing[k] == 1)
-                        {
-                          touch = 1;
-                          ex0 = xx < ex0 ? xx : ex0, ex1 = xx > ex1 ? xx : ex1;
-                          ey0 = yy < ey0 ? yy : ey0, ey1 = yy > ey1 ? yy : ey1;
-                        }
+                      touch |= missing[k] == 1;
                       if (cand[k] == 2 && !seen[k])
                         {
                           seen[k] = 1;
@@ -830,8 +822,30 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                     }
               }
             n0 = sp;
-            ex0 = bx0 < ex0 ? bx0 : ex0, ex1 = bx1 > ex1 ? bx1 : ex1;
-            ey0 = by0 < ey0 ? by0 : ey0, ey1 = by1 > ey1 ? by1 : ey1;
+            /* the losses it touches are the same chip: their extent joins the piece's for the
+             * test below */
+            int ex0 = bx0, ey0 = by0, ex1 = bx1, ey1 = by1;
+            for (int i = 0; i < sp; i++)
+              {
+                int j = stack[i], x = j % w, y = j / w;
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      int xx = x + dx, yy = y + dy;
+                      if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                        continue;
+                      int k = yy * w + xx;
+                      if (missing[k] == 1 && !seen[k])
+                        {
+                          seen[k] = 3;
+                          stack[sp++] = k;
+                          ex0 = xx < ex0 ? xx : ex0, ex1 = xx > ex1 ? xx : ex1;
+                          ey0 = yy < ey0 ? yy : ey0, ey1 = yy > ey1 ? yy : ey1;
+                        }
+                    }
+              }
+            for (int i = n0; i < sp; i++)
+              seen[stack[i]] = 0; /* losses may touch other pieces too */
             int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
             /* along the nearest edge, and deep into the cover */
             int dtop = by0, dbot = h - 1 - by1, dlft = bx0, drgt = w - 1 - bx1;
