@@ -822,8 +822,9 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                     }
               }
             n0 = sp;
-            /* the losses it touches are the same chip: their extent joins the piece's for the
-             * test below */
+            /* the losses it touches are the same chip: each whole (flood-filled through
+             * its loss pixels), their extent joins the piece's for the isolation test below;
+             * their marks are undone after, as other pieces may touch them too */
             int ex0 = bx0, ey0 = by0, ex1 = bx1, ey1 = by1;
             for (int i = 0; i < sp; i++)
               {
