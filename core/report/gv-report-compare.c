@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cairo.h>
+#include <glib/gi18n.h>
 
 #include "gv-report-private.h"
 
@@ -392,32 +393,58 @@ gv_report_compare (const GvRun *ra, const GvRun *rb)
   return c;
 }
 
+/* str left-aligned in width characters (not bytes: a translation may have umlauts). */
+static void
+append_padded (GString *s, const char *str, int width)
+{
+  g_string_append (s, str);
+  for (glong n = g_utf8_strlen (str, -1); n < width; n++)
+    g_string_append_c (s, ' ');
+}
+
 char *
 gv_comparison_to_text (const GvComparison *c)
 {
   GString *s = g_string_new (NULL);
+  /* the result column fits its widest word in this language */
+  const char *words[] = { _("result"), _("pass"), _("FAIL"), _("n/a") };
+  int rw = 8;
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    rw = MAX (rw, (int) g_utf8_strlen (words[i], -1));
 
-  g_string_append_printf (s, "A: run %" G_GINT64_FORMAT " (%s, %s)\nB: run %" G_GINT64_FORMAT
-                          " (%s, %s)\n", c->run_a, c->backend_a, c->device_a, c->run_b,
-                          c->backend_b, c->device_b);
+  /* The fixed words go through _(): the app binds the translations, gvscan does not (it
+   * writes English); output names, units and notes are data and stay English, as in the
+   * app's Compare view. */
+  g_string_append_printf (s, _("A: run %lld (%s, %s)"), (long long) c->run_a, c->backend_a,
+                          c->device_a);
+  g_string_append_c (s, '\n');
+  g_string_append_printf (s, _("B: run %lld (%s, %s)"), (long long) c->run_b, c->backend_b,
+                          c->device_b);
+  g_string_append_c (s, '\n');
   if (!c->same_video)
-    g_string_append (s, "note: the runs are of different videos\n");
+    g_string_append_printf (s, "%s\n", _("note: the runs are of different videos"));
   if (!c->same_parameters)
-    g_string_append (s, "note: the runs used different parameters\n");
-  g_string_append_printf (s, "\n%-26s %12s %12s %-8s %s\n", "output", "difference", "tolerance",
-                          "result", "");
+    g_string_append_printf (s, "%s\n", _("note: the runs used different parameters"));
+  g_string_append_printf (s, "\n%-26s %12s %12s ", _("output"), _("difference"), _("tolerance"));
+  append_padded (s, _("result"), rw);
+  g_string_append (s, " \n");
   for (guint i = 0; i < c->outputs->len; i++)
     {
       GvCompareOutput *o = g_ptr_array_index (c->outputs, i);
       if (!o->compared)
-        g_string_append_printf (s, "%-26s %12s %12s %-8s %s\n", o->name, "-", "-", "n/a",
-                                o->note ? o->note : "");
+        {
+          g_string_append_printf (s, "%-26s %12s %12s ", o->name, "-", "-");
+          append_padded (s, _("n/a"), rw);
+          g_string_append_printf (s, " %s\n", o->note ? o->note : "");
+        }
       else
-        g_string_append_printf (s, "%-26s %12.4g %12.4g %-8s %s%s%s\n", o->name, o->difference,
-                                o->tolerance, o->pass ? "pass" : "FAIL", o->unit,
-                                o->note ? "; " : "", o->note ? o->note : "");
+        {
+          g_string_append_printf (s, "%-26s %12.4g %12.4g ", o->name, o->difference, o->tolerance);
+          append_padded (s, o->pass ? _("pass") : _("FAIL"), rw);
+          g_string_append_printf (s, " %s%s%s\n", o->unit, o->note ? "; " : "", o->note ? o->note : "");
+        }
     }
-  g_string_append_printf (s, "\n%-26s %12s %12s %10s\n", "stage (s)", "A", "B", "A/B");
+  g_string_append_printf (s, "\n%-26s %12s %12s %10s\n", _("stage (s)"), "A", "B", "A/B");
   for (guint i = 0; i < c->stages->len; i++)
     {
       GvCompareStage *st = g_ptr_array_index (c->stages, i);
@@ -426,7 +453,7 @@ gv_comparison_to_text (const GvComparison *c)
         g_string_append_printf (s, " %9.2fx", st->seconds_a / st->seconds_b);
       g_string_append_c (s, '\n');
     }
-  g_string_append_printf (s, "\n%s\n", c->pass ? "all outputs within tolerance"
-                                               : "some outputs differ beyond tolerance");
+  g_string_append_printf (s, "\n%s\n", c->pass ? _("all outputs within tolerance")
+                                               : _("some outputs differ beyond tolerance"));
   return g_string_free (s, FALSE);
 }
