@@ -127,7 +127,8 @@ test_pot_current (void)
   static const char *marked[] = { "ui/gv-window.c", "ui/gv-analysis.c", "ui/gv-overview-view.c",
                                   "ui/gv-frames-view.c", "ui/gv-cover-view.c", "ui/gv-compare-view.c",
                                   "ui/gv-history-view.c", "ui/gv-timeline.c", "app/gui/main.c",
-                                  "data/ui/gv-window.ui", "data/ui/gv-frames-view.ui" };
+                                  "data/ui/gv-window.ui", "data/ui/gv-frames-view.ui",
+                                  "core/report/gv-report-pdf.c", "core/report/gv-report-compare.c" };
   g_autofree char *path = source_file ("po/POTFILES.in");
   g_autofree char *text = NULL;
 
