@@ -144,6 +144,28 @@ gv_cli_job_stage (GvCliJob *job, const char *stage, double frac)
     gv_cli_job_step (job, 70, "defect_analysis", "Analysing defects");
 }
 
+/* The worker's error object: {"error": message, "type": type} (and "run" when run > 0). */
+static char *
+error_json (const char *message, const char *type, gint64 run)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_add_string_value (b, message);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, type);
+  if (run > 0)
+    {
+      json_builder_set_member_name (b, "run");
+      json_builder_add_int_value (b, run);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
 gboolean
 gv_cli_job_upload (GvCliJob *job, GvStore *store, gint64 run_id, gboolean quiet)
 {
@@ -193,16 +215,8 @@ gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
     }
   if (!body)
     {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "error");
-      json_builder_add_string_value (b, error_message && *error_message ? error_message : "failed");
-      json_builder_set_member_name (b, "type");
-      json_builder_add_string_value (b, "analysis_error");
-      json_builder_end_object (b);
-      root = json_builder_get_root (b);
-      body = json_to_string (root, FALSE);
+      body = error_json (error_message && *error_message ? error_message : "failed",
+                         "analysis_error", 0);
     }
   if (job->worker_json)
     {
@@ -210,20 +224,7 @@ gv_cli_job_finish (GvCliJob *job, GvStore *store, gint64 run_id, gboolean ok,
        * with the run to publish later (the webhook still gets the analysis) */
       g_autofree char *upload_error = NULL;
       if (job->upload_failed_run > 0)
-        {
-          g_autoptr (JsonBuilder) b = json_builder_new ();
-          g_autoptr (JsonNode) root = NULL;
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, job->upload_failed_msg);
-          json_builder_set_member_name (b, "type");
-          json_builder_add_string_value (b, "upload_error");
-          json_builder_set_member_name (b, "run");
-          json_builder_add_int_value (b, job->upload_failed_run);
-          json_builder_end_object (b);
-          root = json_builder_get_root (b);
-          upload_error = json_to_string (root, FALSE);
-        }
+        upload_error = error_json (job->upload_failed_msg, "upload_error", job->upload_failed_run);
       if (!g_file_set_contents (job->worker_json, upload_error ? upload_error : body, -1, &error))
         {
           fprintf (stderr, "gvscan: cannot write %s: %s\n", job->worker_json, error->message);
@@ -537,18 +538,8 @@ reply_json (SoupServerMessage *msg, guint status, const char *json)
 static void
 reply_error (SoupServerMessage *msg, guint status, const char *type, const char *message)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = error_json (message, type, 0);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_add_string_value (b, message);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, type);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  text = json_to_string (root, FALSE);
   reply_json (msg, status, text);
 }
 
