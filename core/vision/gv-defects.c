@@ -226,6 +226,7 @@ typedef struct {
   double half;       /* half-length along it */
   double minor;      /* spread across it */
   int stack;         /* a loss or line at the spine among others (5a') */
+  int lone;          /* a spine line standing alone: a tear (5a') */
 } LineFeat;
 
 /* 8-connected labels of mask != 0 (w x h bytes), by a sequential flood fill: deterministic.
@@ -329,6 +330,11 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
         m[y * w + x] = v;
       }
 }
+
+/* A loss at the outline must be deeper than this (working px; sc = working width / 1060): the
+ * outline's own mixed pixels and the cover's shadow, 3 px, and 2 px at 1060 px width. A chip of
+ * 13 px (at 1060 px width) in a 350 px wide cover shows 4 px of table. */
+#define LOSS_MIN_DEPTH(sc) (3 + 2 * (sc))
 
 /* A stain's outline (gv_dk_stain_at gives each edge pixel its darker side): of its edge
  * pixels facing in or out, at least this share faces in, darker side inside and brighter
@@ -1060,7 +1066,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         Comp *c = &comps[ci];
         int bw = c->x1 - c->x0 + 1;
         feat[ci].stack = feat[ci].kind == 3
-                         || (feat[ci].kind == 1 && c->area > 0 && c->x0 <= edge && bw >= 4 + 2 * sc
+                         || (feat[ci].kind == 1 && c->area > 0 && c->x0 <= edge && bw >= LOSS_MIN_DEPTH (sc)
                              && bw <= 60 * sc && c->y0 > 2 && c->y1 < h - 3);
       }
     for (int ci = 0; ci < nc; ci++)
@@ -1076,6 +1082,19 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
     for (int ci = 0; ci < nc; ci++)
       if (feat[ci].stack == 2)
         feat[ci].kind = 3;
+    /* a spine line that stands alone (no other spine line or stacked loss within 150 px along
+     * the spine) and runs at least 40 px into the cover is a tear from the spine: stress lines
+     * come in stacks of 4 or more */
+    for (int ci = 0; ci < nc; ci++)
+      {
+        if (feat[ci].kind != 3 || comps[ci].x1 - comps[ci].x0 + 1 < 40 * sc)
+          continue;
+        int near = 0;
+        for (int cj = 0; cj < nc; cj++)
+          near += cj != ci && feat[cj].kind == 3 && fabs (feat[cj].my - feat[ci].my) <= 150 * sc;
+        if (near == 0)
+          feat[ci].lone = 1;
+      }
   }
   /* moments of each group while pieces are joined (5b) */
   gsum = malloc (sizeof (Comp) * ((size_t) nc + 1));
@@ -1193,7 +1212,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             /* the outline's own mixed pixels (and the cover's shadow) are not a loss; a
              * table-coloured stretch longer than 150 px (at 1060 px width) along an edge is
              * print of the table's colour, not a chip or tear */
-            if (!corner && (depth < 4 + 2 * sc || alongx > 150 * sc || depth > 110 * sc))
+            if (!corner && (depth < LOSS_MIN_DEPTH (sc) || alongx > 150 * sc || depth > 110 * sc))
               continue;
             /* a loss that reaches the end of the border zone (10 % of the width) and whose
              * table colour runs on beyond it is print of the table's colour (a rule, a frame
@@ -1235,6 +1254,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 sev = clamp01 ((depth / sc - 10) / 18);
               }
             grow = (int) lround (4 * sc); /* the whitened fibre around the loss */
+          }
+        else if (feat[gi].kind == 3 && feat[gi].lone)
+          {
+            kind = GV_DK_TEAR;
+            sev = clamp01 ((bw / sc - 20) / 80);
+            grow = (int) lround (3 * sc);
           }
         else if (feat[gi].kind == 3)
           {
