@@ -457,6 +457,19 @@ stain_star (const int *rim, int x0, int y0, int bw, int bh, double *rad, double 
   return 1;
 }
 
+/* Inside the star outline shrunk by k (radii times k). */
+static int
+star_inside_k (const double *rad, double cx, double cy, int x, int y, double k)
+{
+  double dx = (x - cx) / k, dy = (y - cy) / k;
+  double t = (atan2 (dy, dx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS - 0.5;
+  int b = (int) floor (t);
+  double f = t - b;
+  double ra = rad[(b + GV_DK_STAR_BINS) % GV_DK_STAR_BINS], rb = rad[(b + 1) % GV_DK_STAR_BINS];
+  double rr = ra + (rb - ra) * f;
+  return dx * dx + dy * dy <= rr * rr;
+}
+
 /* Inside the star outline: radius interpolated between the sector centres. */
 static int
 star_inside (const double *rad, double cx, double cy, int x, int y)
@@ -468,6 +481,201 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
   double ra = rad[(b + GV_DK_STAR_BINS) % GV_DK_STAR_BINS], rb = rad[(b + 1) % GV_DK_STAR_BINS];
   double rr = ra + (rb - ra) * f;
   return dx * dx + dy * dy <= rr * rr;
+}
+
+/* 5e. stains whose rim is joined to print edges (a ray's boundary, halftone) fail the contour
+ * tests of 5d however clearly their rim shows. Here connectivity plays no part: every stain-edge
+ * pixel not yet in a defect votes along its normal towards its darker side (the tint is inside
+ * a stain) at distances of GV_DK_VOTE_RMIN..GV_DK_VOTE_RMAX px (at 1060 px width); a stain's
+ * rim meets near its centre, a print edge's votes spread along a band. The best-supported
+ * centre's rim (the pixels whose normal passes near it) is then held to a stain's shape: rim in
+ * at least GV_DK_VOTE_SECTORS of the 32 sectors around it, at least GV_DK_VOTE_RIM rim pixels
+ * per px of its mean circumference, no other edges inside the rim beyond GV_DK_VOTE_INSIDE per
+ * rim pixel, and the extent from stain_star. Up to 4 stains, best first: deterministic. */
+#define GV_DK_VOTE_RMIN 25
+#define GV_DK_VOTE_RMAX 200
+#define GV_DK_VOTE_SECTORS 20
+#define GV_DK_VOTE_RIM 1.0
+#define GV_DK_VOTE_INSIDE 0.2
+#define GV_DK_VOTE_POLARITY 0.85
+#define GV_DK_VOTE_TRIES 8
+
+static int
+stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t *edge,
+                const uint8_t *sdark, uint8_t *final, GvDefectReport *r)
+{
+  int cell = (int) lround (8 * sc) > 2 ? (int) lround (8 * sc) : 2;
+  int gw = w / cell + 1, gh = h / cell + 1, found = 0;
+  double rmin = GV_DK_VOTE_RMIN * sc, rmax = GV_DK_VOTE_RMAX * sc;
+  size_t npx = (size_t) w * h;
+  float *nx = malloc (sizeof (float) * npx), *ny = malloc (sizeof (float) * npx);
+  int *acc = malloc (sizeof (int) * (size_t) gw * gh);
+  uint8_t *used = calloc (npx, 1);
+  if (!nx || !ny || !acc || !used)
+    {
+      free (nx), free (ny), free (acc), free (used);
+      return gv_error_set (GV_ENOMEM, "out of memory");
+    }
+  /* normals: the luma gradient (Sobel) of the print, towards its darker side, which must agree
+   * with the side the tint fit found darker */
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        size_t k = (size_t) y * w + x;
+        nx[k] = ny[k] = 0.0f;
+        if (!edge[k] || final[k] || x < 1 || y < 1 || x >= w - 1 || y >= h - 1)
+          continue;
+        int L[3][3];
+        for (int j = -1; j <= 1; j++)
+          for (int i = -1; i <= 1; i++)
+            L[j + 1][i + 1] = gv_dk_luma (gv_image_row_u8 (P, y + j + M) + 3 * (x + i + M));
+        double gx = (L[0][2] + 2 * L[1][2] + L[2][2]) - (L[0][0] + 2 * L[1][0] + L[2][0]);
+        double gy = (L[2][0] + 2 * L[2][1] + L[2][2]) - (L[0][0] + 2 * L[0][1] + L[0][2]);
+        double gn = sqrt (gx * gx + gy * gy);
+        int ddx = sdark[k] % 7 - 3, ddy = sdark[k] / 7 - 3;
+        if (gn < 1e-6 || -(gx * ddx + gy * ddy) <= 0)
+          continue;
+        nx[k] = (float) (-gx / gn), ny[k] = (float) (-gy / gn);
+      }
+  for (int it = 0; it < GV_DK_VOTE_TRIES && r->n_defects < 250; it++)
+    {
+      memset (acc, 0, sizeof (int) * (size_t) gw * gh);
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            size_t k = (size_t) y * w + x;
+            if ((nx[k] == 0.0f && ny[k] == 0.0f) || used[k] || final[k])
+              continue;
+            int last = -1;
+            for (double t = rmin; t <= rmax; t += 1.0)
+              {
+                int cx = (int) floor ((x + t * nx[k]) / cell), cy = (int) floor ((y + t * ny[k]) / cell);
+                if (cx < 0 || cy < 0 || cx >= gw || cy >= gh)
+                  break;
+                if (cy * gw + cx != last) /* one vote per pixel and cell */
+                  acc[cy * gw + cx]++, last = cy * gw + cx;
+              }
+          }
+      /* the best centre: the most votes over 3 x 3 cells (first in row order on ties) */
+      long best = 0;
+      int bx = -1, by = -1;
+      for (int cy = 1; cy < gh - 1; cy++)
+        for (int cx = 1; cx < gw - 1; cx++)
+          {
+            long s = 0;
+            for (int j = -1; j <= 1; j++)
+              for (int i = -1; i <= 1; i++)
+                s += acc[(cy + j) * gw + cx + i];
+            if (s > best)
+              best = s, bx = cx, by = cy;
+          }
+      if (bx < 0)
+        break;
+      double ccx = (bx + 0.5) * cell, ccy = (by + 0.5) * cell;
+      /* its rim: pixels whose normal passes within 1.5 cells (or 30 % of the distance) of it,
+       * the centre on their darker side */
+      int x0 = (int) floor (ccx - rmax - 1), y0 = (int) floor (ccy - rmax - 1);
+      int x1 = (int) ceil (ccx + rmax + 1), y1 = (int) ceil (ccy + rmax + 1);
+      x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 >= w ? w - 1 : x1, y1 = y1 >= h ? h - 1 : y1;
+      int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+      int *rim = calloc ((size_t) bw * bh, sizeof (int));
+      if (!rim)
+        {
+          free (nx), free (ny), free (acc), free (used);
+          return gv_error_set (GV_ENOMEM, "out of memory");
+        }
+      long nrim = 0;
+      double dsum = 0;
+      for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+          {
+            size_t k = (size_t) y * w + x;
+            if ((nx[k] == 0.0f && ny[k] == 0.0f) || used[k] || final[k])
+              continue;
+            double vx = ccx - x, vy = ccy - y;
+            double along = vx * nx[k] + vy * ny[k], across = fabs (vx * ny[k] - vy * nx[k]);
+            if (along < rmin || along > rmax || across > fmax (1.5 * cell, 0.3 * along))
+              continue;
+            rim[(y - y0) * bw + (x - x0)] = 1;
+            nrim++;
+            dsum += sqrt (vx * vx + vy * vy);
+          }
+      int ok = 0;
+      double star_r[GV_DK_STAR_BINS], scx = 0, scy = 0;
+      if (nrim >= 12)
+        {
+          double rbar = dsum / nrim;
+          /* sectors around the centre holding rim */
+          int sec[GV_DK_STAR_BINS] = { 0 }, nsec = 0;
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if (rim[(y - y0) * bw + (x - x0)])
+                {
+                  int b = (int) floor ((atan2 (y - ccy, x - ccx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS);
+                  b = b < 0 ? 0 : (b >= GV_DK_STAR_BINS ? GV_DK_STAR_BINS - 1 : b);
+                  sec[b]++;
+                }
+          for (int b = 0; b < GV_DK_STAR_BINS; b++)
+            nsec += sec[b] >= GV_DK_STAR_MIN;
+          ok = nsec >= GV_DK_VOTE_SECTORS && nrim >= GV_DK_VOTE_RIM * 2 * M_PI * rbar
+               && stain_star (rim, x0, y0, bw, bh, star_r, &scx, &scy);
+        }
+      if (ok)
+        {
+          /* clean tint inside: few other edges within the rim (a textured patch is print) */
+          long inside = 0, other = 0, area = 0, core = 0, fin = 0, fout = 0;
+          double rm = 0;
+          for (int b = 0; b < GV_DK_STAR_BINS; b++)
+            rm = star_r[b] > rm ? star_r[b] : rm;
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              if (star_inside (star_r, scx, scy, x, y))
+                {
+                  size_t k = (size_t) y * w + x;
+                  inside++;
+                  area += final[k] != 0;
+                  if (star_inside_k (star_r, scx, scy, x, y, 0.7))
+                    core++, other += edge[k];
+                }
+          /* the rim's band (0.7 .. 1.3 of the outline): edges facing in (darker side towards
+           * the centre) against those facing out */
+          for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+              {
+                size_t k = (size_t) y * w + x;
+                if (!(nx[k] != 0.0f || ny[k] != 0.0f) || !star_inside_k (star_r, scx, scy, x, y, 1.3)
+                    || star_inside_k (star_r, scx, scy, x, y, 0.7))
+                  continue;
+                double vx = scx - x, vy = scy - y, vn = sqrt (vx * vx + vy * vy);
+                double c = vn > 0 ? (vx * nx[k] + vy * ny[k]) / vn : 0;
+                fin += c > 0.5, fout += c < -0.5;
+              }
+          ok = core > 0 && other <= GV_DK_VOTE_INSIDE * core && fin >= GV_DK_VOTE_POLARITY * (fin + fout) && area * 4 < inside
+               && 2 * rm >= 60 * sc && 2 * rm <= 600 * sc;
+        }
+      /* its rim pixels vote no more, found or not */
+      for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+          if (rim[(y - y0) * bw + (x - x0)])
+            used[(size_t) y * w + x] = 1;
+      free (rim);
+      if (!ok)
+        continue;
+      int index = r->n_defects++;
+      long area = 0;
+      for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+          if (!final[(size_t) y * w + x] && star_inside (star_r, scx, scy, x, y))
+            {
+              final[(size_t) y * w + x] = (uint8_t) (index + 1);
+              area++;
+            }
+      r->defects[index].kind = GV_DK_STAIN;
+      r->defects[index].severity = clamp01 ((sqrt (area / M_PI) / sc - 30) / 90);
+      found++;
+    }
+  free (nx), free (ny), free (acc), free (used);
+  return found;
 }
 
 /* A chip in the cover's shadow fills at least this share of its box (3b). */
@@ -1660,6 +1868,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
     free (q);
     free (fstack);
   }
+  /* 5e. stains from their rim alone, connectivity aside */
+  if (stains_by_vote (P, M, w, h, sc, missing, sdark, final, r) < 0)
+    {
+      rc = gv_error_code ();
+      goto out;
+    }
 
   /* bounding boxes from the final pixels */
   for (int i = 0; i < r->n_defects; i++)
