@@ -4,7 +4,10 @@
  *    sums, Farneback flow, motion statistics), frames per second each;
  *  - per stage on the GPU: the engine's stage timing (a device wait at each boundary);
  *  - end to end: load + measure per frame (upload included, no waits between stages), frames per
- *    second, and the speed-up; a 1060x1640 cover warp.
+ *    second, and the speed-up; a 1060x1640 cover warp;
+ *  - stage 4's per-pixel maps (print estimate and glare over 5 covers, line and stain evidence)
+ *    on 5 covers of 1060x1640 + 42 px margin: the CPU row loops on all cores, the device path
+ *    (upload, launches, download), and whether the two give the same bytes.
  * With --y4m FILE ("-" for standard input) the frames are the first 12 of that video instead.
  * Usage: gv-device-bench [--frames N] [--seconds S] [--summary FILE] [--y4m FILE] */
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 
 #include "gv-backend.h"
 #include "gv-cuda-engine.h"
+#include "gv-defect-covers.h"
 #include "gv-error.h"
 #include "gv-flow.h"
 #include "gv-pipeline.h"
@@ -117,6 +121,82 @@ run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget
         || a[i].motion_max != b[i].motion_max)
       *same = 0;
   return timed_frames (be, load_kept, gray, n, roi, budget);
+}
+
+/* Stage 4's maps: 5 synthetic covers (gv-defect-covers.h) at the canonical 1060x1640 cover,
+ * the largest stage 4 works at. be NULL: the CPU row loops on nthreads; else the device path.
+ * Returns ms per run (best of reps after one warm-up), or -1; out (8 images + dark) keeps the
+ * last run's maps for the comparison. */
+#define MAPS_N 5
+#define MAPS_W 1060
+#define MAPS_H 1640
+#define MAPS_M 42
+
+typedef struct {
+  GvImage *covers[MAPS_N], *print, *glare, *line, *stain;
+  uint8_t *dark;
+} MapsRun;
+
+static int
+maps_alloc (MapsRun *m)
+{
+  int W = MAPS_W + 2 * MAPS_M, H = MAPS_H + 2 * MAPS_M;
+  memset (m, 0, sizeof *m);
+  for (int k = 0; k < MAPS_N; k++)
+    if (!(m->covers[k] = gv_tc_cover (MAPS_W, MAPS_H, MAPS_M, k)))
+      return 0;
+  m->print = gv_image_new (W, H, 3, GV_U8);
+  m->glare = gv_image_new (W, H, 1, GV_U8);
+  m->line = gv_image_new (MAPS_W, MAPS_H, 1, GV_F32);
+  m->stain = gv_image_new (MAPS_W, MAPS_H, 1, GV_F32);
+  m->dark = malloc ((size_t) MAPS_W * MAPS_H);
+  return m->print && m->glare && m->line && m->stain && m->dark;
+}
+
+static void
+maps_free (MapsRun *m)
+{
+  for (int k = 0; k < MAPS_N; k++)
+    gv_image_free (m->covers[k]);
+  gv_image_free (m->print);
+  gv_image_free (m->glare);
+  gv_image_free (m->line);
+  gv_image_free (m->stain);
+  free (m->dark);
+}
+
+static double
+maps_time (GvBackend *be, int nthreads, MapsRun *m, int reps)
+{
+  double best = -1;
+  for (int r = 0; r <= reps; r++)
+    {
+      double t0 = gv_monotonic_seconds ();
+      if (be)
+        {
+          if (gv_defect_maps_device (be, (const GvImage *const *) m->covers, MAPS_N, MAPS_M, m->print,
+                                     m->glare, m->line, m->stain, m->dark) != GV_OK)
+            return -1;
+        }
+      else
+        gv_tc_maps_cpu ((const GvImage *const *) m->covers, MAPS_N, MAPS_M, nthreads, m->print,
+                        m->glare, m->line, m->stain, m->dark);
+      double dt = 1e3 * (gv_monotonic_seconds () - t0);
+      if (r > 0 && (best < 0 || dt < best))
+        best = dt;
+    }
+  return best;
+}
+
+static int
+maps_same (const MapsRun *a, const MapsRun *b)
+{
+  const GvImage *ia[4] = { a->print, a->glare, a->line, a->stain };
+  const GvImage *ib[4] = { b->print, b->glare, b->line, b->stain };
+  for (int i = 0; i < 4; i++)
+    if (gv_image_compare (ia[i], ib[i]))
+      return 0;
+  return !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H);
 }
 
 static void
@@ -268,8 +348,20 @@ main (int argc, char **argv)
   say ("  cpu  %-34s %9.2f ms/frame %9.1f frames/s\n", "frame analysis (load + measure)",
        1e3 / fc, fc);
 
+  MapsRun maps_cpu, maps_dev;
+  double mc = -1;
+  if (maps_alloc (&maps_cpu))
+    {
+      mc = maps_time (NULL, p.threads, &maps_cpu, 2);
+      say ("  cpu  %-34s %9.2f ms/run (%d covers of %dx%d)\n", "stage 4 maps", mc, MAPS_N, MAPS_W,
+           MAPS_H);
+    }
+  else
+    say ("  cpu  stage 4 maps: out of memory\n");
+
   if (!gv_backend_cuda_available (why, sizeof why) || gv_backend_cuda_new (&p, &cuda) != GV_OK)
     {
+      maps_free (&maps_cpu);
       say ("\nCUDA: skipped, no CUDA device: %s\n", why[0] ? why : gv_error_message ());
       gv_backend_free (cpu);
       if (summary)
@@ -320,6 +412,17 @@ main (int argc, char **argv)
   for (int i = 0; i < 5; i++)
     cpu->ops->warp (cpu, rgb, Hm, cover);
   say ("  cpu  %-34s %9.3f ms/warp\n", "warp 1060x1640", 1e3 * (gv_monotonic_seconds () - t0) / 5);
+  if (mc >= 0 && maps_alloc (&maps_dev))
+    {
+      double md = maps_time (cuda, 1, &maps_dev, 5);
+      if (md >= 0)
+        say ("  gpu  %-34s %9.2f ms/run (upload, launches, download), %.1fx the CPU; same "
+             "bytes as the CPU: %s\n", "stage 4 maps", md, mc / md, maps_same (&maps_cpu, &maps_dev) ? "yes" : "NO");
+      else
+        say ("  gpu  stage 4 maps failed: %s\n", gv_error_message ());
+    }
+  maps_free (&maps_dev);
+  maps_free (&maps_cpu);
   long counts[GV_K_COUNT];
   if (gv_cuda_engine_launch_counts (cuda, counts))
     {
