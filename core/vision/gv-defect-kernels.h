@@ -26,6 +26,8 @@
 #define GV_DK_LINE_SIDE_MAXDIFF 60.0f
 /* ... and the change must point at paper colour: residual within RES0 units, in quadrature
  * with RESK times the whitening (white ink, 246 242 232, is not paper fibre). */
+/* ... its chroma change at least this share of its luma change's (4:2:0 video) ... */
+#define GV_DK_LINE_CHMIN 0.1f
 #define GV_DK_LINE_RES0 18.0f
 #define GV_DK_LINE_RESK 0.20f
 /* Table seen through the cover outline: every channel within this of the table beside it, or a
@@ -130,16 +132,43 @@ gv_dk_toward (const uint8_t *p, const uint8_t *sa, const uint8_t *sb, const floa
     return 0.0f;
   if (brighter && gv_dk_lumaf ((float) p[0], (float) p[1], (float) p[2]) - lb < GV_DK_LINE_DLUMA)
     return 0.0f;
-  float a = dv / vv;
-  if (a < GV_DK_LINE_AMIN)
-    return 0.0f;
-  if (a > 1.0f)
-    a = 1.0f;
-  float r2 = 0.0f;
-  for (int c = 0; c < 3; c++)
+  float a = dv / vv, r2 = 0.0f;
+  if (brighter == 2)
     {
-      float r = d[c] - a * v[c];
-      r2 += r * r;
+      /* video carries a thin line's colour at half resolution (4:2:0) and blurred: the line
+       * shows in luma at full strength and in chroma weakened. The change is fitted as
+       * alpha times the luma part of (paper - sides) plus beta times its chroma part, beta
+       * between GV_DK_LINE_CHMIN and 1 times alpha; alpha is the whitening share. */
+      float yv = gv_dk_lumaf (v[0], v[1], v[2]), yd = gv_dk_lumaf (d[0], d[1], d[2]);
+      if (yv < GV_DK_LINE_DLUMA)
+        return 0.0f;
+      a = yd / yv;
+      float cdv = 0.0f, cvv = 0.0f;
+      for (int c = 0; c < 3; c++)
+        cdv += (d[c] - yd) * (v[c] - yv), cvv += (v[c] - yv) * (v[c] - yv);
+      float b = cvv > 1.0f ? cdv / cvv : a;
+      b = b < GV_DK_LINE_CHMIN * a ? GV_DK_LINE_CHMIN * a : (b > a ? a : b);
+      if (a < GV_DK_LINE_AMIN)
+        return 0.0f;
+      for (int c = 0; c < 3; c++)
+        {
+          float r = (d[c] - yd) - b * (v[c] - yv);
+          r2 += r * r;
+        }
+      if (a > 1.0f)
+        a = 1.0f;
+    }
+  else
+    {
+      if (a < GV_DK_LINE_AMIN)
+        return 0.0f;
+      if (a > 1.0f)
+        a = 1.0f;
+      for (int c = 0; c < 3; c++)
+        {
+          float r = d[c] - a * v[c];
+          r2 += r * r;
+        }
     }
   /* residual allowed: RES0 units in quadrature with RESK of the whitening (exposure drift) */
   float av2 = a * a * vv;
@@ -149,10 +178,10 @@ gv_dk_toward (const uint8_t *p, const uint8_t *sa, const uint8_t *sb, const floa
 }
 
 GV_KERNEL float
-gv_dk_whiten (const uint8_t *p, const uint8_t *sa, const uint8_t *sb)
+gv_dk_whiten (const uint8_t *p, const uint8_t *sa, const uint8_t *sb, int video)
 {
   const float paper[3] = { GV_DK_PAPER_R, GV_DK_PAPER_G, GV_DK_PAPER_B };
-  return gv_dk_toward (p, sa, sb, paper, 1);
+  return gv_dk_toward (p, sa, sb, paper, video ? 2 : 1);
 }
 
 /* Table seen through a thin cut (chips, tears): pixel p against its sides moves towards the
@@ -183,7 +212,9 @@ gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const 
 /* Line evidence at (x, y) of an RGB image: the strongest whitening over four directions (sides
  * at 2 px, or 2.8 px diagonally: lines up to about 3 px wide). No side sample out to 4
  * px may be ink-black (gv_dk_is_ink): the gaps between printed black strokes (text,
- * bar codes) are white ink, not damage. Sides outside the image give 0. */
+ * bar codes) are white ink, not damage. Sides outside the image give 0. With spine set, a
+ * line across the spine (sides above and below) that only the video colour model passes
+ * (gv_dk_toward, brighter 2) gives minus its strength: evidence for spine stress lines only. */
 #define GV_DK_LINE_INK 70
 /* Black ink: every channel below GV_DK_LINE_INK (navy or deep red print is colour, and a
  * crease whitening across it shows best). */
@@ -194,10 +225,10 @@ gv_dk_is_ink (const uint8_t *p)
 }
 
 GV_KERNEL float
-gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
+gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y, int spine)
 {
   const int dirs[4][2] = { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 1, -1 } };
-  float best = 0.0f;
+  float best = 0.0f, loose = 0.0f;
   const uint8_t *p = img + (long) y * stride + 3 * x;
   if (x < 4 || y < 4 || x >= w - 4 || y >= h - 4)
     return 0.0f;
@@ -216,12 +247,15 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y)
       if (ink)
         continue;
       int m = 2; /* 2 px along an axis, 2.8 px along a diagonal */
-      float v = gv_dk_whiten (p, img + (long) (y - dy * m) * stride + 3 * (x - dx * m),
-                              img + (long) (y + dy * m) * stride + 3 * (x + dx * m));
+      const uint8_t *sa = img + (long) (y - dy * m) * stride + 3 * (x - dx * m);
+      const uint8_t *sb = img + (long) (y + dy * m) * stride + 3 * (x + dx * m);
+      float v = gv_dk_whiten (p, sa, sb, 0);
       if (v > best)
         best = v;
+      if (spine && k == 1 && v <= 0.0f)
+        loose = gv_dk_whiten (p, sa, sb, 1);
     }
-  return best;
+  return best > 0.0f ? best : -loose;
 }
 
 /* Stain-edge evidence at (x, y): the largest tint t fitted (weighted least squares, weights

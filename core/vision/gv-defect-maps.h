@@ -83,11 +83,13 @@ gv_dm_median_at (const uint8_t *const *cov, int n, ptrdiff_t stride, int x, int 
   gv_dm_median_px (px, n, o, g);
 }
 
-/* Line evidence at cover pixel (x, y) of the margined print P (W x H, RGB, margin M). */
+/* Line evidence at cover pixel (x, y) of the margined print P (W x H, RGB, margin M); within
+ * 55 px of the spine (at 1060 px width: the longest stress line and its fibre) negative where
+ * only the video colour model sees a line across it (gv_dk_line_at). */
 GV_KERNEL float
 gv_dm_line_at (const uint8_t *P, int W, int H, int stride, int M, int x, int y)
 {
-  return gv_dk_line_at (P, W, H, stride, x + M, y + M);
+  return gv_dk_line_at (P, W, H, stride, x + M, y + M, 1060 * x < 55 * (W - 2 * M));
 }
 
 /* Stain-edge evidence at cover pixel (x, y) of the margined print; *dark as gv_dk_stain_at. */

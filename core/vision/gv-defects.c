@@ -1188,7 +1188,9 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       const uint8_t *g = gv_image_row_u8 (r->glare, y);
       for (int x = 0; x < w; x++)
         {
-          float v = missing[(size_t) y * w + x] ? 1.0f : (l[x] * 2.0f > 1.0f ? 1.0f : l[x] * 2.0f);
+          /* (negative line evidence: only the video colour model sees it, 5c') */
+          float lv = l[x] > 0.0f ? l[x] : 0.0f;
+          float v = missing[(size_t) y * w + x] ? 1.0f : (lv * 2.0f > 1.0f ? 1.0f : lv * 2.0f);
           if (__builtin_popcount (g[x]) >= half)
             v = 0.0f;
           s[x] = v;
@@ -1571,6 +1573,100 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         if (area == 0)
           r->n_defects--;
       }
+    /* 5c'. spine lines that only the video colour model sees (gv_dk_line_at's negative
+     * evidence, within 55 px of the spine): 8-connected pieces starting at the spine (within
+     * 3 px + 1 at 1060 px width), ending within 7 % of the width, of 6 working px or more and
+     * at least twice as wide as tall, are stress lines when stacked: at least two other such
+     * pieces or lines of the spine stress found above within 150 px along the spine. */
+    {
+      int xmax = (int) (0.07 * w), nstk = 0, npc = 0;
+      uint8_t *lm = cand; /* free from here until 5d */
+      int *stk = malloc (sizeof (int) * npx), *pc = malloc (sizeof (int) * 4 * (size_t) (h + 1));
+      if (!stk || !pc)
+        {
+          free (stk);
+          free (pc);
+          rc = gv_error_set (GV_ENOMEM, "out of memory");
+          goto out;
+        }
+      memset (lm, 0, npx);
+      for (int y = 0; y < h; y++)
+        {
+          const float *l = gv_image_row_f32 (line, y);
+          const uint8_t *g = gv_image_row_u8 (r->glare, y);
+          for (int x = 0; x < xmax; x++)
+            lm[(size_t) y * w + x] = l[x] < 0.0f && !final[(size_t) y * w + x] && __builtin_popcount (g[x]) < half;
+        }
+      /* the pieces: pc[4 i ..] = first and end in stk, centre row, accepted */
+      for (int y0 = 0; y0 < h && npc <= h; y0++)
+        for (int x0 = 0; x0 < xmax && npc <= h; x0++)
+          {
+            if (lm[(size_t) y0 * w + x0] != 1)
+              continue;
+            int first = nstk, bx0 = x0, bx1 = x0, by0 = y0, by1 = y0;
+            lm[(size_t) y0 * w + x0] = 2;
+            stk[nstk++] = y0 * w + x0;
+            for (int i = first; i < nstk; i++)
+              {
+                int x = stk[i] % w, y = stk[i] / w;
+                bx0 = x < bx0 ? x : bx0, bx1 = x > bx1 ? x : bx1;
+                by0 = y < by0 ? y : by0, by1 = y > by1 ? y : by1;
+                for (int dy = -1; dy <= 1; dy++)
+                  for (int dx = -1; dx <= 1; dx++)
+                    {
+                      int xx = x + dx, yy = y + dy;
+                      if (xx < 0 || yy < 0 || xx >= xmax || yy >= h || lm[(size_t) yy * w + xx] != 1)
+                        continue;
+                      lm[(size_t) yy * w + xx] = 2;
+                      stk[nstk++] = yy * w + xx;
+                    }
+              }
+            if (bx0 > 3 * sc + 1 || nstk - first < 6 || bx1 - bx0 + 1 < 2 * (by1 - by0 + 1))
+              {
+                nstk = first;
+                continue;
+              }
+            pc[4 * npc] = first, pc[4 * npc + 1] = nstk, pc[4 * npc + 2] = (by0 + by1) / 2;
+            pc[4 * npc + 3] = 0;
+            npc++;
+          }
+      /* stacked: other pieces and the spine stress's rows within 150 px */
+      for (int i = 0; i < npc; i++)
+        {
+          int near = 0, yc = pc[4 * i + 2], d150 = (int) lround (150 * sc);
+          for (int j = 0; j < npc; j++)
+            near += j != i && abs (pc[4 * j + 2] - yc) <= d150;
+          if (spine >= 0)
+            for (int y = yc - d150 > 0 ? yc - d150 : 0; y <= yc + d150 && y < h && near < 2; y++)
+              for (int x = 0; x < xmax; x++)
+                if (final[(size_t) y * w + x] == spine + 1)
+                  {
+                    near++;
+                    y += (int) lround (6 * sc); /* one line counts once */
+                    break;
+                  }
+          pc[4 * i + 3] = near >= 2;
+        }
+      for (int i = 0; i < npc; i++)
+        {
+          if (!pc[4 * i + 3])
+            continue;
+          if (spine < 0)
+            {
+              spine = r->n_defects++;
+              r->defects[spine].kind = GV_DK_SPINE_STRESS;
+            }
+          for (int j = pc[4 * i]; j < pc[4 * i + 1]; j++)
+            {
+              int x = stk[j] % w, y = stk[j] / w;
+              float a = -gv_image_row_f32 (line, y)[x];
+              final[stk[j]] = (uint8_t) (1 + spine);
+              gv_image_row_f32 (r->score, y)[x] = 2.0f * a > 1.0f ? 1.0f : 2.0f * a;
+            }
+        }
+      free (stk);
+      free (pc);
+    }
     if (spine >= 0)
       {
         /* severity from the length of spine the lines cover: 100 px (at 1060 px width) is 0,

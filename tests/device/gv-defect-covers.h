@@ -5,7 +5,8 @@
  *
  * A cover is w x h inside a margin of M px of table. The print has four grounds (blue, red, a
  * light neutral, yellow), black ink bars, thin lines whitened towards paper fibre (one across
- * the blue and red grounds, a vertical and a diagonal one) and a brown-tinted disc on the
+ * the blue and red grounds, a vertical and a diagonal one; a short one across the spine
+ * brightened evenly, as video shows a thin line) and a brown-tinted disc on the
  * neutral ground (the multiplicative tint of gv-defect-kernels.h, t = 0.45). Each of the n
  * covers adds its own noise (+-2), a glare disc (bright, colourless) where no other cover has
  * one, and its own frame edge: 0,0,0 outside it (a left band and bottom rows that grow with k;
@@ -62,6 +63,15 @@ gv_tc_print (int X, int Y, int w, int h, int M, int out[3])
   if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
     for (int c = 0; c < 3; c++)
       out[c] = (int) ((float) out[c] * (1.0f - 0.45f * tint[c]) + 0.5f);
+  /* a line across the spine brightened evenly (+40 every channel: video carries a thin
+   * line's colour weakened), which only the video colour model takes for whitening: the
+   * negative evidence of gv_dk_line_at */
+  if (y == h / 8 && x < w / 24)
+    {
+      for (int c = 0; c < 3; c++)
+        out[c] += 40;
+      return;
+    }
   /* whitened lines: half-way towards paper fibre */
   if (y == h / 4 || (x == 3 * w / 8 && y < h / 2) || (x == 5 * w / 8 && y < h / 2)
       || (x == y && y < h / 2))
