@@ -6,8 +6,10 @@
 #   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H;
 #   BENCH_DETAIL=1 lists every severe instance and the defects found per scan;
 #   SET=heldout: clean 11 13 15 17 and damaged 111..118, in /tmp/gv-defects-heldout, and
-#   SET=heldout2: clean 21 23 25 27 and damaged 121..128, in /tmp/gv-defects-heldout2 (unless
-#   BENCH_DIR says otherwise): seeds kept apart from tuning, see docs/accuracy.md)
+#   SET=heldout2: clean 21 23 25 27 and damaged 121..128, in /tmp/gv-defects-heldout2,
+#   SET=heldout3: clean 31 33 35 37 and damaged 131..138, SET=heldout4: clean 41 43 45 47 and
+#   damaged 141..148, likewise (unless BENCH_DIR says otherwise): seeds kept apart from tuning,
+#   see docs/accuracy.md)
 # Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
 # to measure a new build on the same scans, delete the out/ folders only.
 set -euo pipefail
@@ -21,6 +23,14 @@ elif [ "${SET:-}" = heldout2 ]; then
   dir=${BENCH_DIR:-/tmp/gv-defects-heldout2}
   clean=${CLEAN_SEEDS:-21 23 25 27}
   damaged=${DAMAGED_SEEDS:-121 122 123 124 125 126 127 128}
+elif [ "${SET:-}" = heldout3 ]; then
+  dir=${BENCH_DIR:-/tmp/gv-defects-heldout3}
+  clean=${CLEAN_SEEDS:-31 33 35 37}
+  damaged=${DAMAGED_SEEDS:-131 132 133 134 135 136 137 138}
+elif [ "${SET:-}" = heldout4 ]; then
+  dir=${BENCH_DIR:-/tmp/gv-defects-heldout4}
+  clean=${CLEAN_SEEDS:-41 43 45 47}
+  damaged=${DAMAGED_SEEDS:-141 142 143 144 145 146 147 148}
 else
   dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
   clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
