@@ -417,6 +417,21 @@ spine_cover_px (double u, double v, float *rgb)
     }
 }
 
+/* A worn corner (a quarter disc of 20 px at 530 px width, 40 at 1060, table seen through it)
+ * or a strip of the table's colour printed along the bottom edge from the corner (55 x 4 px,
+ * 110 x 8 at 1060): both at the bottom-left corner of a flat light-blue cover. */
+static int corner_case;
+
+static void
+corner_cover_px (double u, double v, float *rgb)
+{
+  rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
+  int lost = corner_case == 0 ? hypot (u - 20.0, v - (CH - 1 - 20.0)) > 20.0 && u < 20.0 && v > CH - 1 - 20.0
+                              : u < 55.0 && v > CH - 1 - 4.0;
+  if (lost)
+    rgb[0] = 70.0f, rgb[1] = 72.0f, rgb[2] = 78.0f;
+}
+
 static GvDefectReport *
 scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, double cu, double cv,
                double rad)
@@ -515,6 +530,38 @@ test_stain_joined_to_print (void)
 
 /* Spine stress lines that only the video colour model sees (5c'): six stacked ones are one
  * spine_stress defect over their rows; two are not a stack and give nothing. */
+/* A worn corner is a rounded bite about as wide as deep; a strip of the table's colour along
+ * one edge from the corner is print, not wear. */
+static void
+test_corner_wear_shape (void)
+{
+  corner_case = 0;
+  GvDefectReport *worn = scene_analyze (corner_cover_px, 0, 0, 0, 0);
+  corner_case = 1;
+  GvDefectReport *strip = scene_analyze (corner_cover_px, 0, 0, 0, 0);
+  int n_worn = 0;
+  for (int i = 0; i < worn->n_defects; i++)
+    {
+      const GvDefect *d = &worn->defects[i];
+      if (g_test_verbose ())
+        g_test_message ("worn: %s box %d %d %d %d", gv_defect_kind_name (d->kind), d->bbox[0], d->bbox[1],
+                        d->bbox[2], d->bbox[3]);
+      if (d->kind == GV_DK_CORNER_WEAR && d->bbox[0] == 0 && d->bbox[1] + d->bbox[3] == CH)
+        n_worn++;
+    }
+  g_assert_cmpint (n_worn, ==, 1);
+  for (int i = 0; i < strip->n_defects; i++)
+    {
+      if (g_test_verbose ())
+        g_test_message ("strip: %s box %d %d %d %d", gv_defect_kind_name (strip->defects[i].kind),
+                        strip->defects[i].bbox[0], strip->defects[i].bbox[1], strip->defects[i].bbox[2],
+                        strip->defects[i].bbox[3]);
+      g_assert_cmpint (strip->defects[i].kind, !=, GV_DK_CORNER_WEAR);
+    }
+  gv_defect_report_free (worn);
+  gv_defect_report_free (strip);
+}
+
 static void
 test_spine_lines_video (void)
 {
@@ -660,6 +707,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/threads-identical", test_threads_identical);
   g_test_add_func ("/gv/defects/stain-joined-to-print", test_stain_joined_to_print);
   g_test_add_func ("/gv/defects/spine-lines-video", test_spine_lines_video);
+  g_test_add_func ("/gv/defects/corner-wear-shape", test_corner_wear_shape);
   g_test_add_func ("/gv/defects/pipeline-stages", test_pipeline_stages);
   return g_test_run ();
 }

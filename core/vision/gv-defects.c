@@ -1448,6 +1448,16 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 if (2 * runs > a1 - a0 + 1)
                   continue;
               }
+            /* a worn corner is a rounded bite, about as wide as deep (within 2.5 x) and at most
+             * 100 px (at 1060 px width; the widest wear is 55 px, its fibre and the outline's
+             * mixed pixels grow it): a strip along one edge from the corner, or a larger patch,
+             * is print of the table's colour there */
+            if (corner)
+              {
+                int ext = bw > bh ? bw : bh, nar = bw > bh ? bh : bw;
+                if (ext > 100 * sc || ext > 2.5 * nar)
+                  continue;
+              }
             if (corner)
               {
                 kind = GV_DK_CORNER_WEAR;
