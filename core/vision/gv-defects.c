@@ -457,7 +457,8 @@ stain_star (const int *rim, int x0, int y0, int bw, int bh, double *rad, double 
   return 1;
 }
 
-/* Inside the star outline shrunk by k (radii times k). */
+/* Inside the star outline (radii times k: k < 1 shrinks it): radius interpolated between the
+ * sector centres. */
 static int
 star_inside_k (const double *rad, double cx, double cy, int x, int y, double k)
 {
@@ -470,17 +471,10 @@ star_inside_k (const double *rad, double cx, double cy, int x, int y, double k)
   return dx * dx + dy * dy <= rr * rr;
 }
 
-/* Inside the star outline: radius interpolated between the sector centres. */
 static int
 star_inside (const double *rad, double cx, double cy, int x, int y)
 {
-  double dx = x - cx, dy = y - cy;
-  double t = (atan2 (dy, dx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS - 0.5;
-  int b = (int) floor (t);
-  double f = t - b;
-  double ra = rad[(b + GV_DK_STAR_BINS) % GV_DK_STAR_BINS], rb = rad[(b + 1) % GV_DK_STAR_BINS];
-  double rr = ra + (rb - ra) * f;
-  return dx * dx + dy * dy <= rr * rr;
+  return star_inside_k (rad, cx, cy, x, y, 1.0);
 }
 
 /* 5e. stains whose rim is joined to print edges (a ray's boundary, halftone) fail the contour
@@ -490,8 +484,13 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
  * rim meets near its centre, a print edge's votes spread along a band. The best-supported
  * centre's rim (the pixels whose normal passes near it) is then held to a stain's shape: rim in
  * at least GV_DK_VOTE_SECTORS of the 32 sectors around it, at least GV_DK_VOTE_RIM rim pixels
- * per px of its mean circumference, no other edges inside the rim beyond GV_DK_VOTE_INSIDE per
- * rim pixel, and the extent from stain_star. Up to 4 stains, best first: deterministic. */
+ * per px of its mean circumference, an outline from stain_star 60..600 px across, at most a
+ * quarter of it already a defect, stain edges on at most GV_DK_VOTE_INSIDE of the pixels inside
+ * 0.7 of the outline (clean tint; halftone's false centres 19..55 %), and of the edges in the
+ * band 0.7..1.3 of the outline whose normal points within 60 degrees of the centre or away from
+ * it, at least GV_DK_VOTE_POLARITY towards it (true stains 0.86..0.99, halftone 0.53..0.72).
+ * A centre's rim pixels vote no more, found or not; GV_DK_VOTE_TRIES centres, best first:
+ * deterministic. */
 #define GV_DK_VOTE_RMIN 25
 #define GV_DK_VOTE_RMAX 200
 #define GV_DK_VOTE_SECTORS 20
