@@ -507,13 +507,11 @@ maps_case_init (MapsCase *c, int n, int w, int h, int M)
 {
   memset (c, 0, sizeof *c);
   c->n = n, c->w = w, c->h = h, c->M = M, c->W = w + 2 * M, c->H = h + 2 * M;
+  GvTcMapSet ms;
   for (int k = 0; k < n; k++)
     g_assert_nonnull (c->covers[k] = gv_tc_cover (w, h, M, k));
-  c->print = gv_image_new (c->W, c->H, 3, GV_U8);
-  c->glare = gv_image_new (c->W, c->H, 1, GV_U8);
-  c->line = gv_image_new (w, h, 1, GV_F32);
-  c->stain = gv_image_new (w, h, 1, GV_F32);
-  c->dark = g_malloc ((size_t) w * h);
+  g_assert_true (gv_tc_maps_alloc (w, h, M, &ms));
+  c->print = ms.print, c->glare = ms.glare, c->line = ms.line, c->stain = ms.stain, c->dark = ms.dark;
   gv_tc_maps_cpu ((const GvImage *const *) c->covers, n, M, 3, c->print, c->glare, c->line,
                   c->stain, c->dark);
 }
@@ -521,13 +519,10 @@ maps_case_init (MapsCase *c, int n, int w, int h, int M)
 static void
 maps_case_clear (MapsCase *c)
 {
+  GvTcMapSet ms = { c->print, c->glare, c->line, c->stain, c->dark };
   for (int k = 0; k < c->n; k++)
     gv_image_free (c->covers[k]);
-  gv_image_free (c->print);
-  gv_image_free (c->glare);
-  gv_image_free (c->line);
-  gv_image_free (c->stain);
-  g_free (c->dark);
+  gv_tc_maps_release (&ms);
 }
 
 /* Empty outputs of the case's shapes (filled with a pattern no map gives everywhere). */
@@ -535,11 +530,9 @@ static void
 maps_outputs (const MapsCase *c, GvImage **print, GvImage **glare, GvImage **line,
               GvImage **stain, uint8_t **dark)
 {
-  *print = gv_image_new (c->W, c->H, 3, GV_U8);
-  *glare = gv_image_new (c->W, c->H, 1, GV_U8);
-  *line = gv_image_new (c->w, c->h, 1, GV_F32);
-  *stain = gv_image_new (c->w, c->h, 1, GV_F32);
-  *dark = g_malloc ((size_t) c->w * c->h);
+  GvTcMapSet ms;
+  g_assert_true (gv_tc_maps_alloc (c->w, c->h, c->M, &ms));
+  *print = ms.print, *glare = ms.glare, *line = ms.line, *stain = ms.stain, *dark = ms.dark;
   memset ((*print)->data, 0xa5, (*print)->stride * c->H);
   memset ((*glare)->data, 0xa5, (*glare)->stride * c->H);
   memset ((*line)->data, 0xa5, (*line)->stride * c->h);
@@ -565,11 +558,8 @@ maps_same (const MapsCase *c, const GvImage *print, const GvImage *glare, const 
 static void
 maps_free (GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
 {
-  gv_image_free (print);
-  gv_image_free (glare);
-  gv_image_free (line);
-  gv_image_free (stain);
-  g_free (dark);
+  GvTcMapSet ms = { print, glare, line, stain, dark };
+  gv_tc_maps_release (&ms);
 }
 
 static void

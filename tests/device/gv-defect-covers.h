@@ -111,6 +111,39 @@ gv_tc_cover (int w, int h, int M, int k)
   return im;
 }
 
+/* ---- The maps of one cover, shaped as gv_defect_maps_device wants them ------------------- */
+
+typedef struct {
+  GvImage *print, *glare; /* W x H = (w + 2M) x (h + 2M): RGB U8, U8 */
+  GvImage *line, *stain;  /* w x h, F32 */
+  uint8_t *dark;          /* w * h bytes, row pitch w */
+} GvTcMapSet;
+
+/* Allocates the maps of a w x h cover at margin M; 1 when all are there (release with
+ * gv_tc_maps_release either way). */
+static int
+gv_tc_maps_alloc (int w, int h, int M, GvTcMapSet *m)
+{
+  m->print = gv_image_new (w + 2 * M, h + 2 * M, 3, GV_U8);
+  m->glare = gv_image_new (w + 2 * M, h + 2 * M, 1, GV_U8);
+  m->line = gv_image_new (w, h, 1, GV_F32);
+  m->stain = gv_image_new (w, h, 1, GV_F32);
+  m->dark = malloc ((size_t) w * h);
+  return m->print && m->glare && m->line && m->stain && m->dark;
+}
+
+static void
+gv_tc_maps_release (GvTcMapSet *m)
+{
+  gv_image_free (m->print);
+  gv_image_free (m->glare);
+  gv_image_free (m->line);
+  gv_image_free (m->stain);
+  free (m->dark);
+  m->print = m->glare = m->line = m->stain = NULL;
+  m->dark = NULL;
+}
+
 /* ---- CPU reference: gv-defects.c's row loops over the shared per-pixel functions ---------- */
 
 typedef struct {

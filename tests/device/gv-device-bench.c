@@ -125,32 +125,26 @@ run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget
 
 /* Stage 4's maps: 5 synthetic covers (gv-defect-covers.h) at the canonical 1060x1640 cover,
  * the largest stage 4 works at. be NULL: the CPU row loops on nthreads; else the device path.
- * Returns ms per run (best of reps after one warm-up), or -1; out (8 images + dark) keeps the
- * last run's maps for the comparison. */
+ * Returns ms per run (best of reps after one warm-up), or -1; m->out keeps the last run's maps
+ * for the comparison. */
 #define MAPS_N 5
 #define MAPS_W 1060
 #define MAPS_H 1640
 #define MAPS_M 42
 
 typedef struct {
-  GvImage *covers[MAPS_N], *print, *glare, *line, *stain;
-  uint8_t *dark;
+  GvImage *covers[MAPS_N];
+  GvTcMapSet out;
 } MapsRun;
 
 static int
 maps_alloc (MapsRun *m)
 {
-  int W = MAPS_W + 2 * MAPS_M, H = MAPS_H + 2 * MAPS_M;
   memset (m, 0, sizeof *m);
   for (int k = 0; k < MAPS_N; k++)
     if (!(m->covers[k] = gv_tc_cover (MAPS_W, MAPS_H, MAPS_M, k)))
       return 0;
-  m->print = gv_image_new (W, H, 3, GV_U8);
-  m->glare = gv_image_new (W, H, 1, GV_U8);
-  m->line = gv_image_new (MAPS_W, MAPS_H, 1, GV_F32);
-  m->stain = gv_image_new (MAPS_W, MAPS_H, 1, GV_F32);
-  m->dark = malloc ((size_t) MAPS_W * MAPS_H);
-  return m->print && m->glare && m->line && m->stain && m->dark;
+  return gv_tc_maps_alloc (MAPS_W, MAPS_H, MAPS_M, &m->out);
 }
 
 static void
@@ -158,29 +152,26 @@ maps_free (MapsRun *m)
 {
   for (int k = 0; k < MAPS_N; k++)
     gv_image_free (m->covers[k]);
-  gv_image_free (m->print);
-  gv_image_free (m->glare);
-  gv_image_free (m->line);
-  gv_image_free (m->stain);
-  free (m->dark);
+  gv_tc_maps_release (&m->out);
 }
 
 static double
 maps_time (GvBackend *be, int nthreads, MapsRun *m, int reps)
 {
+  const GvImage *const *cv = (const GvImage *const *) m->covers;
+  GvTcMapSet *o = &m->out;
   double best = -1;
   for (int r = 0; r <= reps; r++)
     {
       double t0 = gv_monotonic_seconds ();
       if (be)
         {
-          if (gv_defect_maps_device (be, (const GvImage *const *) m->covers, MAPS_N, MAPS_M, m->print,
-                                     m->glare, m->line, m->stain, m->dark) != GV_OK)
+          if (gv_defect_maps_device (be, cv, MAPS_N, MAPS_M, o->print, o->glare, o->line, o->stain,
+                                     o->dark) != GV_OK)
             return -1;
         }
       else
-        gv_tc_maps_cpu ((const GvImage *const *) m->covers, MAPS_N, MAPS_M, nthreads, m->print,
-                        m->glare, m->line, m->stain, m->dark);
+        gv_tc_maps_cpu (cv, MAPS_N, MAPS_M, nthreads, o->print, o->glare, o->line, o->stain, o->dark);
       double dt = 1e3 * (gv_monotonic_seconds () - t0);
       if (r > 0 && (best < 0 || dt < best))
         best = dt;
@@ -189,14 +180,11 @@ maps_time (GvBackend *be, int nthreads, MapsRun *m, int reps)
 }
 
 static int
-maps_same (const MapsRun *a, const MapsRun *b)
+maps_same (const GvTcMapSet *a, const GvTcMapSet *b)
 {
-  const GvImage *ia[4] = { a->print, a->glare, a->line, a->stain };
-  const GvImage *ib[4] = { b->print, b->glare, b->line, b->stain };
-  for (int i = 0; i < 4; i++)
-    if (gv_image_compare (ia[i], ib[i]))
-      return 0;
-  return !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H);
+  return !gv_image_compare (a->print, b->print) && !gv_image_compare (a->glare, b->glare)
+         && !gv_image_compare (a->line, b->line) && !gv_image_compare (a->stain, b->stain)
+         && !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H);
 }
 
 static void
@@ -417,7 +405,7 @@ main (int argc, char **argv)
       double md = maps_time (cuda, 1, &maps_dev, 5);
       if (md >= 0)
         say ("  gpu  %-34s %9.2f ms/run (upload, launches, download), %.1fx the CPU; same "
-             "bytes as the CPU: %s\n", "stage 4 maps", md, mc / md, maps_same (&maps_cpu, &maps_dev) ? "yes" : "NO");
+             "bytes as the CPU: %s\n", "stage 4 maps", md, mc / md, maps_same (&maps_cpu.out, &maps_dev.out) ? "yes" : "NO");
       else
         say ("  gpu  stage 4 maps failed: %s\n", gv_error_message ());
     }

@@ -285,42 +285,34 @@ static int
 compare_defect_maps (const char *title, BackendNew make_b, const MapsCase *cs)
 {
   GvImage *covers[GV_DM_MAX_COVERS] = { NULL };
-  GvImage *img[8] = { NULL }; /* CPU print, glare, line, stain; then the device's */
-  uint8_t *dark[2] = { NULL, NULL };
+  GvTcMapSet m[2] = { { NULL } }; /* the CPU's maps, then the device's */
   GvParams p;
   GvBackend *b = NULL;
   GvCompareReport c;
-  int W = cs->w + 2 * cs->M, H = cs->h + 2 * cs->M, rc = 2;
+  int rc = 2;
 
   for (int k = 0; k < cs->n; k++)
     if (!(covers[k] = gv_tc_cover (cs->w, cs->h, cs->M, k)))
       goto out;
   for (int s = 0; s < 2; s++)
-    {
-      img[4 * s] = gv_image_new (W, H, 3, GV_U8);
-      img[4 * s + 1] = gv_image_new (W, H, 1, GV_U8);
-      img[4 * s + 2] = gv_image_new (cs->w, cs->h, 1, GV_F32);
-      img[4 * s + 3] = gv_image_new (cs->w, cs->h, 1, GV_F32);
-      dark[s] = malloc ((size_t) cs->w * cs->h);
-      if (!img[4 * s] || !img[4 * s + 1] || !img[4 * s + 2] || !img[4 * s + 3] || !dark[s])
-        goto out;
-    }
+    if (!gv_tc_maps_alloc (cs->w, cs->h, cs->M, &m[s]))
+      goto out;
   gv_params_init_default (&p);
   if (make_b (&p, &b) != GV_OK)
     goto out;
-  gv_tc_maps_cpu ((const GvImage *const *) covers, cs->n, cs->M, gv_threads_default (), img[0],
-                  img[1], img[2], img[3], dark[0]);
-  if (gv_defect_maps_device (b, (const GvImage *const *) covers, cs->n, cs->M, img[4], img[5],
-                             img[6], img[7], dark[1]) != GV_OK)
+  gv_tc_maps_cpu ((const GvImage *const *) covers, cs->n, cs->M, gv_threads_default (), m[0].print,
+                  m[0].glare, m[0].line, m[0].stain, m[0].dark);
+  if (gv_defect_maps_device (b, (const GvImage *const *) covers, cs->n, cs->M, m[1].print, m[1].glare,
+                             m[1].line, m[1].stain, m[1].dark) != GV_OK)
     goto out;
   gv_compare_init (&c);
-  gv_compare_images (gv_compare_row (&c, "defect maps: print estimate", 1), img[0], img[4]);
-  gv_compare_images (gv_compare_row (&c, "defect maps: glare bits", 1), img[1], img[5]);
-  gv_compare_images (gv_compare_row (&c, "defect maps: line evidence", 1), img[2], img[6]);
-  gv_compare_images (gv_compare_row (&c, "defect maps: stain evidence", 1), img[3], img[7]);
+  gv_compare_images (gv_compare_row (&c, "defect maps: print estimate", 1), m[0].print, m[1].print);
+  gv_compare_images (gv_compare_row (&c, "defect maps: glare bits", 1), m[0].glare, m[1].glare);
+  gv_compare_images (gv_compare_row (&c, "defect maps: line evidence", 1), m[0].line, m[1].line);
+  gv_compare_images (gv_compare_row (&c, "defect maps: stain evidence", 1), m[0].stain, m[1].stain);
   {
-    GvImage da = gv_image_view (dark[0], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
-    GvImage db = gv_image_view (dark[1], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+    GvImage da = gv_image_view (m[0].dark, cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+    GvImage db = gv_image_view (m[1].dark, cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
     gv_compare_images (gv_compare_row (&c, "defect maps: stain dark side", 1), &da, &db);
   }
   char t[160];
@@ -334,10 +326,8 @@ out:
   gv_backend_free (b);
   for (int k = 0; k < GV_DM_MAX_COVERS; k++)
     gv_image_free (covers[k]);
-  for (int i = 0; i < 8; i++)
-    gv_image_free (img[i]);
-  free (dark[0]);
-  free (dark[1]);
+  gv_tc_maps_release (&m[0]);
+  gv_tc_maps_release (&m[1]);
   return rc;
 }
 
