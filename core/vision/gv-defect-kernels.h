@@ -211,17 +211,49 @@ gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const 
 
 /* Line evidence at (x, y) of an RGB image: the strongest whitening over four directions (sides
  * at 2 px, or 2.8 px diagonally: lines up to about 3 px wide). No side sample out to 4
- * px may be ink-black (gv_dk_is_ink): the gaps between printed black strokes (text,
+ * px may be a black stroke (gv_dk_is_stroke): the gaps between printed black strokes (text,
  * bar codes) are white ink, not damage. Sides outside the image give 0. With spine set, a
  * line across the spine (sides above and below) that only the video colour model passes
  * (gv_dk_toward, brighter 2) gives minus its strength: evidence for spine stress lines only. */
 #define GV_DK_LINE_INK 70
+/* Blurred black ink: a black stroke of a pixel or two reads in video as dark grey; neutral
+ * (channels within GV_DK_LINE_NEUTRAL) and every channel below GV_DK_LINE_INK_GREY is ink too. */
+#define GV_DK_LINE_INK_GREY 100
+#define GV_DK_LINE_NEUTRAL 30
+/* A black stroke thinner than a pixel reads lighter still: a neutral pixel at least
+ * GV_DK_LINE_STROKE luma darker than the light pixel beside it (the white gaps of a bar code). */
+#define GV_DK_LINE_STROKE 60.0f
+
+/* max - min of p's channels in *spread, the max returned */
+GV_KERNEL int
+gv_dk_chmax (const uint8_t *p, int *spread)
+{
+  int mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
+  mx = p[2] > mx ? p[2] : mx;
+  mn = p[2] < mn ? p[2] : mn;
+  *spread = mx - mn;
+  return mx;
+}
+
 /* Black ink: every channel below GV_DK_LINE_INK (navy or deep red print is colour, and a
- * crease whitening across it shows best). */
+ * crease whitening across it shows best), or blurred to dark neutral grey. */
 GV_KERNEL int
 gv_dk_is_ink (const uint8_t *p)
 {
-  return p[0] < GV_DK_LINE_INK && p[1] < GV_DK_LINE_INK && p[2] < GV_DK_LINE_INK;
+  int spread, mx = gv_dk_chmax (p, &spread);
+  return mx < GV_DK_LINE_INK || (mx < GV_DK_LINE_INK_GREY && spread < GV_DK_LINE_NEUTRAL);
+}
+
+/* A thin black stroke beside a light pixel of luma lp (gv_dk_is_ink, or neutral and at least
+ * GV_DK_LINE_STROKE darker than lp). */
+GV_KERNEL int
+gv_dk_is_stroke (const uint8_t *q, float lp)
+{
+  int spread;
+  gv_dk_chmax (q, &spread);
+  return gv_dk_is_ink (q)
+         || (spread < GV_DK_LINE_NEUTRAL
+             && gv_dk_lumaf ((float) q[0], (float) q[1], (float) q[2]) <= lp - GV_DK_LINE_STROKE);
 }
 
 GV_KERNEL float
@@ -232,6 +264,7 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y, int s
   const uint8_t *p = img + (long) y * stride + 3 * x;
   if (x < 4 || y < 4 || x >= w - 4 || y >= h - 4)
     return 0.0f;
+  float lp = gv_dk_lumaf ((float) p[0], (float) p[1], (float) p[2]);
   for (int k = 0; k < 4; k++)
     {
       int dx = dirs[k][0], dy = dirs[k][1];
@@ -242,7 +275,7 @@ gv_dk_line_at (const uint8_t *img, int w, int h, int stride, int x, int y, int s
           int mm = k < 2 ? m : m - 1;
           const uint8_t *qa = img + (long) (y - dy * mm) * stride + 3 * (x - dx * mm);
           const uint8_t *qb = img + (long) (y + dy * mm) * stride + 3 * (x + dx * mm);
-          ink = gv_dk_is_ink (qa) || gv_dk_is_ink (qb);
+          ink = gv_dk_is_stroke (qa, lp) || gv_dk_is_stroke (qb, lp);
         }
       if (ink)
         continue;
