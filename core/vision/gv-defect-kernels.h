@@ -28,6 +28,8 @@
  * with RESK times the whitening (white ink, 246 242 232, is not paper fibre). */
 /* ... its chroma change at least this share of its luma change's (4:2:0 video) ... */
 #define GV_DK_LINE_CHMIN 0.1f
+/* ... and the least whitening share it reports (spine lines only, 5c') */
+#define GV_DK_LINE_VAMIN 0.10f
 #define GV_DK_LINE_RES0 18.0f
 #define GV_DK_LINE_RESK 0.20f
 /* Table seen through the cover outline: every channel within this of the table beside it, or a
@@ -148,7 +150,7 @@ gv_dk_toward (const uint8_t *p, const uint8_t *sa, const uint8_t *sb, const floa
         cdv += (d[c] - yd) * (v[c] - yv), cvv += (v[c] - yv) * (v[c] - yv);
       float b = cvv > 1.0f ? cdv / cvv : a;
       b = b < GV_DK_LINE_CHMIN * a ? GV_DK_LINE_CHMIN * a : (b > a ? a : b);
-      if (a < GV_DK_LINE_AMIN)
+      if (a < GV_DK_LINE_VAMIN)
         return 0.0f;
       for (int c = 0; c < 3; c++)
         {

@@ -1583,10 +1583,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
           r->n_defects--;
       }
     /* 5c'. spine lines that only the video colour model sees (gv_dk_line_at's negative
-     * evidence, within 55 px of the spine): 8-connected pieces starting at the spine (within
-     * 3 px + 1 at 1060 px width), ending within 7 % of the width, of 6 working px or more and
-     * at least twice as wide as tall, are stress lines when stacked: at least two other such
-     * pieces or lines of the spine stress found above within 150 px along the spine. */
+     * evidence, within 55 px of the spine), traced with the strict evidence that no defect
+     * above took (a faint line passes the strict test in its middle only): 8-connected
+     * pieces starting at the spine (within 3 px + 1 at 1060 px width), ending within 7 % of
+     * the width, of 6 working px or more and at least twice as wide as tall, are stress lines
+     * when stacked: at least two other such pieces or lines of the spine stress found above
+     * within 150 px along the spine. */
     {
       int xmax = (int) (0.07 * w), nstk = 0, npc = 0;
       uint8_t *lm = cand; /* free from here until 5d */
@@ -1604,7 +1606,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
           const float *l = gv_image_row_f32 (line, y);
           const uint8_t *g = gv_image_row_u8 (r->glare, y);
           for (int x = 0; x < xmax; x++)
-            lm[(size_t) y * w + x] = l[x] < 0.0f && !final[(size_t) y * w + x] && __builtin_popcount (g[x]) < half;
+            lm[(size_t) y * w + x] = l[x] != 0.0f && !final[(size_t) y * w + x] && __builtin_popcount (g[x]) < half;
         }
       /* the pieces: pc[4 i ..] = first and end in stk, centre row, accepted */
       for (int y0 = 0; y0 < h && npc <= h; y0++)
@@ -1668,7 +1670,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
           for (int j = pc[4 * i]; j < pc[4 * i + 1]; j++)
             {
               int x = stk[j] % w, y = stk[j] / w;
-              float a = -gv_image_row_f32 (line, y)[x];
+              float a = fabsf (gv_image_row_f32 (line, y)[x]);
               final[stk[j]] = (uint8_t) (1 + spine);
               gv_image_row_f32 (r->score, y)[x] = 2.0f * a > 1.0f ? 1.0f : 2.0f * a;
             }
