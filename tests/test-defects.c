@@ -461,6 +461,33 @@ barcode_cover_px (double u, double v, float *rgb)
     }
 }
 
+/* A crease through printed texture: a flat teal cover with a patch of light hatching (dashes
+ * of 5 x 1.5 px at 530 px width, across and down in turn, 8 px apart) in its middle, and with
+ * crease_case a straight line as light, 1.5 px wide, from the spine (v = 300) to the right
+ * edge (v = 480), across the patch. */
+static int crease_case;
+
+static void
+crease_cover_px (double u, double v, float *rgb)
+{
+  const float paper[3] = { 238.0f, 232.0f, 215.0f };
+  int light = 0;
+  rgb[0] = 40.0f, rgb[1] = 150.0f, rgb[2] = 150.0f;
+  if (u > 150.0 && u < 350.0 && v > 250.0 && v < 560.0)
+    {
+      /* hatching: in each 8 px cell a light dash of 5 x 1.5 px, across or down */
+      int ci = (int) (u / 8.0), cj = (int) (v / 8.0);
+      double du = u - 8.0 * ci - 4.0, dv = v - 8.0 * cj - 4.0;
+      light = (ci + cj) % 2 ? fabs (du) < 2.5 && fabs (dv) < 0.75 : fabs (dv) < 2.5 && fabs (du) < 0.75;
+    }
+  /* distance to the line through (0, 300) and (529, 480) */
+  if (crease_case && fabs ((v - 300.0) * 529.0 - u * 180.0) / hypot (529.0, 180.0) < 0.75)
+    light = 1;
+  if (light)
+    for (int c = 0; c < 3; c++)
+      rgb[c] += 0.6f * (paper[c] - rgb[c]);
+}
+
 static GvDefectReport *
 scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, double cu, double cv,
                double rad)
@@ -648,6 +675,35 @@ test_barcode_not_scratch (void)
   gv_defect_report_free (r);
 }
 
+/* A crease across texture, whose line evidence the texture's joins into a blob (5c''): one
+ * crease along most of the line; the same cover without it: no defect. */
+static void
+test_crease_through_texture (void)
+{
+  crease_case = 1;
+  GvDefectReport *with = scene_analyze (crease_cover_px, 0, 0, 0, 0);
+  crease_case = 0;
+  GvDefectReport *without = scene_analyze (crease_cover_px, 0, 0, 0, 0);
+  int n_crease = 0;
+  scene_log ("crease", with);
+  scene_log ("texture alone", without);
+  for (int i = 0; i < with->n_defects; i++)
+    {
+      const GvDefect *d = &with->defects[i];
+      if (d->kind != GV_DK_CREASE)
+        continue;
+      n_crease++;
+      /* the line spans u 0..529, v 300..480 */
+      g_assert_cmpint (d->bbox[2], >=, 400);
+      g_assert_cmpint (d->bbox[1], >=, 290);
+      g_assert_cmpint (d->bbox[1] + d->bbox[3], <=, 490);
+    }
+  g_assert_cmpint (n_crease, ==, 1);
+  g_assert_cmpint (without->n_defects, ==, 0);
+  gv_defect_report_free (with);
+  gv_defect_report_free (without);
+}
+
 /* ---- the whole pipeline on a small scan (stages 4 and 5 run, report stage names) ---- */
 
 typedef struct {
@@ -767,6 +823,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/spine-lines-video", test_spine_lines_video);
   g_test_add_func ("/gv/defects/corner-wear-shape", test_corner_wear_shape);
   g_test_add_func ("/gv/defects/barcode-not-scratch", test_barcode_not_scratch);
+  g_test_add_func ("/gv/defects/crease-through-texture", test_crease_through_texture);
   g_test_add_func ("/gv/defects/pipeline-stages", test_pipeline_stages);
   return g_test_run ();
 }

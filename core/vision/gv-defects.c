@@ -477,6 +477,175 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
   return star_inside_k (rad, cx, cy, x, y, 1.0);
 }
 
+
+/* 5c''. Long straight lines hidden in texture. A crease across halftone or busy print is
+ * joined by step 5's gap bridging with the texture's own line evidence into blobs that are not
+ * line-shaped, and dropped. Here every line-evidence pixel not yet in a defect votes for the
+ * straight lines through it (Hough: 1 degree, rho in bins of 1 + 2 px at 1060 px width); the
+ * strongest lines are walked across the cover. A step is clean when the line has evidence
+ * within the bin's half-width across it and none 2..8 px (at 1060 px width; at least 3 working
+ * px) beyond on either side (texture has evidence all around; a crease stands alone). A span
+ * at least GV_DK_LL_MINLEN of the height long (a crease's length, step 5c), whose steps are
+ * clean at least GV_DK_LL_DENSITY of the time, is a crease; its band is the mask. At most
+ * GV_DK_LL_TRIES peaks are tried, strongest first (ties: lowest index): deterministic. */
+#define GV_DK_LL_MINLEN 0.22
+#define GV_DK_LL_DENSITY 0.40
+#define GV_DK_LL_TRIES 12
+
+static int
+long_lines (const GvImage *line, const GvImage *glare, int half, const uint8_t *missing,
+            uint8_t *final, int w, int h, double sc, GvDefectReport *r)
+{
+  size_t npx = (size_t) w * h;
+  const int nth = 180;
+  double diag = hypot (w, h);
+  int rs = 1 + (int) lround (2 * sc); /* rho bin, px */
+  int nr = (int) (2 * diag / rs) + 3;
+  int dr = rs; /* on the line: within dr px across */
+  int o0 = dr + 2, o1 = dr + 2 + ((int) lround (8 * sc) > 3 ? (int) lround (8 * sc) : 3);
+  int band = (int) lround (3 * sc) > 1 ? (int) lround (3 * sc) : 1;
+  int steps = (int) (2 * diag) + 2;
+  uint8_t *ev = calloc (npx, 1);
+  int *acc = calloc ((size_t) nth * nr, sizeof (int));
+  uint8_t *clean = malloc ((size_t) steps);
+  int *pre = malloc (sizeof (int) * ((size_t) steps + 1));
+  double cs[180], sn[180];
+  int rc = 0;
+  if (!ev || !acc || !clean || !pre)
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto done;
+    }
+  for (int t = 0; t < nth; t++)
+    cs[t] = cos (t * M_PI / nth), sn[t] = sin (t * M_PI / nth);
+  for (int y = 0; y < h; y++)
+    {
+      const float *l = gv_image_row_f32 (line, y);
+      const uint8_t *g = gv_image_row_u8 (glare, y);
+      for (int x = 0; x < w; x++)
+        {
+          size_t k = (size_t) y * w + x;
+          if (l[x] < GV_DK_LINE_AMIN || missing[k] || final[k] || __builtin_popcount (g[x]) >= half)
+            continue;
+          ev[k] = 1;
+          for (int t = 0; t < nth; t++)
+            acc[t * nr + (int) ((x * cs[t] + y * sn[t] + diag) / rs)]++;
+        }
+    }
+  for (int tries = 0; tries < GV_DK_LL_TRIES && r->n_defects < 250; tries++)
+    {
+      int best = 0, bi = -1;
+      for (int i = 0; i < nth * nr; i++)
+        if (acc[i] > best)
+          best = acc[i], bi = i;
+      /* a crease needs clean steps over GV_DK_LL_DENSITY of its length */
+      if (bi < 0 || best < GV_DK_LL_DENSITY * GV_DK_LL_MINLEN * h / 2)
+        break;
+      int t = bi / nr, rb = bi % nr;
+      double rho = (rb + 0.5) * rs - diag;
+      double nx = cs[t], ny = sn[t], ux = -sn[t], uy = cs[t];
+      /* suppress this peak's neighbourhood whatever the outcome */
+      for (int dt = -3; dt <= 3; dt++)
+        for (int db = -(o0 / rs + 1); db <= o0 / rs + 1; db++)
+          {
+            int tt = t + dt, bb = rb + db;
+            if (tt < 0)
+              tt += nth, bb = nr - 1 - bb;
+            else if (tt >= nth)
+              tt -= nth, bb = nr - 1 - bb;
+            if (bb >= 0 && bb < nr)
+              acc[tt * nr + bb] = 0;
+          }
+      /* walk the line: steps of 1 px from -diag */
+      int n = 0, first = -1;
+      for (int i = 0; i < steps; i++)
+        {
+          double sdist = i - diag;
+          double px = nx * rho + ux * sdist, py = ny * rho + uy * sdist;
+          int xi = (int) lround (px), yi = (int) lround (py);
+          if (xi < 0 || yi < 0 || xi >= w || yi >= h)
+            {
+              if (first >= 0)
+                break;
+              continue;
+            }
+          if (first < 0)
+            first = i;
+          int on = 0, off = 0;
+          for (int d = -o1; d <= o1 && !(off); d++)
+            {
+              int ad = d < 0 ? -d : d;
+              if (ad > dr && ad < o0)
+                continue;
+              int xx = (int) lround (px + nx * d), yy = (int) lround (py + ny * d);
+              if (xx < 0 || yy < 0 || xx >= w || yy >= h || !ev[(size_t) yy * w + xx])
+                continue;
+              if (ad <= dr)
+                on = 1;
+              else
+                off = 1;
+            }
+          clean[n++] = (uint8_t) (on && !off);
+        }
+      if (first < 0 || n < GV_DK_LL_MINLEN * h)
+        continue;
+      pre[0] = 0;
+      for (int i = 0; i < n; i++)
+        pre[i + 1] = pre[i] + clean[i];
+      /* the longest span from a clean step to a clean step, long and dense enough */
+      int a0 = -1, a1 = -1;
+      for (int a = 0; a < n; a++)
+        {
+          if (!clean[a])
+            continue;
+          for (int b = n - 1; b >= a + (int) (GV_DK_LL_MINLEN * h) - 1 && b - a > a1 - a0; b--)
+            if (clean[b] && pre[b + 1] - pre[a] >= GV_DK_LL_DENSITY * (b - a + 1))
+              {
+                a0 = a, a1 = b;
+                break;
+              }
+        }
+      if (a0 < 0)
+        continue;
+      int index = r->n_defects++;
+      long area = 0;
+      r->defects[index].kind = GV_DK_CREASE;
+      r->defects[index].severity = clamp01 (((double) (a1 - a0 + 1) / h - 0.25) / 0.5);
+      for (int i = a0; i <= a1; i++)
+        {
+          double sdist = first + i - diag;
+          double px = nx * rho + ux * sdist, py = ny * rho + uy * sdist;
+          for (int d = -o1; d <= o1; d++)
+            {
+              int xx = (int) lround (px + nx * d), yy = (int) lround (py + ny * d);
+              size_t k = (size_t) yy * w + xx;
+              if (xx < 0 || yy < 0 || xx >= w || yy >= h)
+                continue;
+              /* the line's evidence and its surroundings no longer vote (no second line
+               * along the same crease) */
+              if (ev[k])
+                {
+                  ev[k] = 0;
+                  for (int tt = 0; tt < nth; tt++)
+                    acc[tt * nr + (int) ((xx * cs[tt] + yy * sn[tt] + diag) / rs)]--;
+                }
+              if (d < -band || d > band || final[k] || missing[k])
+                continue;
+              final[k] = (uint8_t) (index + 1);
+              area++;
+            }
+        }
+      if (area == 0)
+        r->n_defects--;
+    }
+done:
+  free (ev);
+  free (acc);
+  free (clean);
+  free (pre);
+  return rc;
+}
+
 /* 5e. stains whose rim is joined to print edges (a ray's boundary, halftone) fail the contour
  * tests of 5d however clearly their rim shows. Here connectivity plays no part: every stain-edge
  * pixel not yet in a defect votes along its normal towards its darker side (the tint is inside
@@ -1695,6 +1864,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         (void) spine_lines;
       }
   }
+  if (long_lines (line, r->glare, half, missing, final, w, h, sc, r) < 0)
+    {
+      rc = gv_error_code ();
+      goto out;
+    }
   /* 5d. stains: a closed contour of stain edges 60 to 600 px across (at 1060 px width),
    * filled; open contours are print */
   {
