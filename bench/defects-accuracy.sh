@@ -8,7 +8,8 @@
 #   SET=heldout: clean 11 13 15 17 and damaged 111..118, in /tmp/gv-defects-heldout, and
 #   SET=heldout2: clean 21 23 25 27 and damaged 121..128, in /tmp/gv-defects-heldout2,
 #   SET=heldout3: clean 31 33 35 37 and damaged 131..138, SET=heldout4: clean 41 43 45 47 and
-#   damaged 141..148, likewise (unless BENCH_DIR says otherwise): seeds kept apart from tuning,
+#   damaged 141..148, SET=heldout5: clean 51 53 55 57 and damaged 151..158, likewise (unless
+#   BENCH_DIR says otherwise): seeds kept apart from tuning,
 #   see docs/accuracy.md)
 # Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
 # to measure a new build on the same scans, delete the out/ folders only.
@@ -31,6 +32,10 @@ elif [ "${SET:-}" = heldout4 ]; then
   dir=${BENCH_DIR:-/tmp/gv-defects-heldout4}
   clean=${CLEAN_SEEDS:-41 43 45 47}
   damaged=${DAMAGED_SEEDS:-141 142 143 144 145 146 147 148}
+elif [ "${SET:-}" = heldout5 ]; then
+  dir=${BENCH_DIR:-/tmp/gv-defects-heldout5}
+  clean=${CLEAN_SEEDS:-51 53 55 57}
+  damaged=${DAMAGED_SEEDS:-151 152 153 154 155 156 157 158}
 else
   dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
   clean=${CLEAN_SEEDS:-1 3 5 7 8 9}

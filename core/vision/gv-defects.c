@@ -12,8 +12,10 @@
  *    - table seen inside the ideal outline, connected to the outside (corner wear, chips, tears);
  *    - thin lines whitened towards exposed paper fibre (creases, scratches, spine stress, tears);
  *    - stain edges: a multiplicative brown tint fitted across the edge, with the side it darkens;
- *    then connected components filtered by shape and classified by where they lie; a stain is
- *    the region its edges enclose facing inwards (darker side in) all round.
+ *    then connected components filtered by shape and classified by where they lie; straight
+ *    lines of leftover line evidence standing clear of texture (Hough) are creases the texture
+ *    hid; a stain is the region its edges enclose facing inwards (darker side in) all round,
+ *    or the rim found by voting for its centre.
  * Every per-pixel step runs rows through gv_parallel_for; reductions are per row, summed in row
  * order, so the result is identical for any thread count. */
 #include "gv-defects.h"
