@@ -1696,6 +1696,10 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * away from the outline is print */
             if (touch < 0 && minor > 8 * sc)
               continue;
+            /* ... and at the outline, where a crease's first pixels may mix with the
+             * outline's, one whose spread exceeds 16 px (texture reaching the edge) */
+            if (touch >= 0 && minor > 16 * sc)
+              continue;
             /* ... and a short arc of a printed ring is straight enough for that test: a line
              * that turns by more than GV_DK_LINE_MAXTURN over its length is print too */
             if (touch < 0
