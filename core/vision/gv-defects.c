@@ -479,7 +479,6 @@ star_inside (const double *rad, double cx, double cy, int x, int y)
   return star_inside_k (rad, cx, cy, x, y, 1.0);
 }
 
-
 /* 5c''. Long straight lines hidden in texture. A crease across halftone or busy print is
  * joined by step 5's gap bridging with the texture's own line evidence into blobs that are not
  * line-shaped, and dropped. Here every line-evidence pixel not yet in a defect votes for the
@@ -574,7 +573,7 @@ long_lines (const GvImage *line, const GvImage *glare, int half, const uint8_t *
           if (first < 0)
             first = i;
           int on = 0, off = 0;
-          for (int d = -o1; d <= o1 && !(off); d++)
+          for (int d = -o1; d <= o1 && !off; d++)
             {
               int ad = d < 0 ? -d : d;
               if (ad > dr && ad < o0)
