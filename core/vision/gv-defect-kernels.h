@@ -98,15 +98,24 @@ gv_dk_median_u8 (const uint8_t *v, int n)
   return (uint8_t) (((int) s[n / 2 - 1] + (int) s[n / 2] + 1) >> 1);
 }
 
+/* max - min of p's channels in *spread, the max returned */
+GV_KERNEL int
+gv_dk_chmax (const uint8_t *p, int *spread)
+{
+  int mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
+  mx = p[2] > mx ? p[2] : mx;
+  mn = p[2] < mn ? p[2] : mn;
+  *spread = mx - mn;
+  return mx;
+}
+
 /* 1 when cover pixel f (one frame) is glare over the print estimate m. */
 GV_KERNEL int
 gv_dk_is_glare (const uint8_t *f, const uint8_t *m)
 {
-  int lf = gv_dk_luma (f), lm = gv_dk_luma (m);
-  int mx = f[0] > f[1] ? f[0] : f[1], mn = f[0] < f[1] ? f[0] : f[1];
-  mx = f[2] > mx ? f[2] : mx;
-  mn = f[2] < mn ? f[2] : mn;
-  return lf - lm >= GV_DK_GLARE_DLUMA && mx - mn <= GV_DK_GLARE_MAXSAT && lf >= GV_DK_GLARE_MINLUMA;
+  int lf = gv_dk_luma (f), lm = gv_dk_luma (m), spread;
+  gv_dk_chmax (f, &spread);
+  return lf - lm >= GV_DK_GLARE_DLUMA && spread <= GV_DK_GLARE_MAXSAT && lf >= GV_DK_GLARE_MINLUMA;
 }
 
 /* Strength (0 = none, else the share a in 0..1) with which pixel p, against its two sides sa
@@ -225,17 +234,6 @@ gv_dk_cut_at (const uint8_t *img, int w, int h, int stride, int x, int y, const 
 /* A black stroke thinner than a pixel reads lighter still: a neutral pixel at least
  * GV_DK_LINE_STROKE luma darker than the light pixel beside it (the white gaps of a bar code). */
 #define GV_DK_LINE_STROKE 60.0f
-
-/* max - min of p's channels in *spread, the max returned */
-GV_KERNEL int
-gv_dk_chmax (const uint8_t *p, int *spread)
-{
-  int mx = p[0] > p[1] ? p[0] : p[1], mn = p[0] < p[1] ? p[0] : p[1];
-  mx = p[2] > mx ? p[2] : mx;
-  mn = p[2] < mn ? p[2] : mn;
-  *spread = mx - mn;
-  return mx;
-}
 
 /* Black ink: every channel below GV_DK_LINE_INK (navy or deep red print is colour, and a
  * crease whitening across it shows best), or blurred to dark neutral grey. */
