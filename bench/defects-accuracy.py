@@ -91,6 +91,7 @@ def main(d):
     acc = {k: {"clean_fp": [], "inter": 0, "union": 0, "big": 0, "found": 0, "typed": 0,
                "rs": [], "rt": [], "grades": {}} for k in rows}
     no_cover = []
+    by_type = {}  # ours: type -> [severe instances, found, found with the right type]
     for sd in sorted(glob.glob(os.path.join(d, "*"))):
         name = os.path.basename(sd)
         res_p = os.path.join(sd, "out", "result.json")
@@ -135,6 +136,11 @@ def main(d):
                                     and e["bbox"][1] <= y + bh + 4 and y <= e["bbox"][1] + e["bbox"][3] + 4
                                     for e in res["defects"]["list"])
                         a["typed"] += int(typed)
+                    if k == "ours":
+                        bt = by_type.setdefault(t["type"], [0, 0, 0])
+                        bt[0] += 1
+                        bt[1] += int(hit)
+                        bt[2] += int(hit and typed)
                     if k == "ours" and os.environ.get("BENCH_DETAIL"):
                         print("%s: %s %.2f box %s: %s" % (
                             name, t["type"], t["severity"], t["bbox"],
@@ -162,6 +168,8 @@ def main(d):
     print("| grade, same cover with 0/2/4/7 defects | %s | %s |" % (
         " / ".join(str(o["grades"].get(n)) for n in (0, 2, 4, 7)),
         " / ".join(str(k["grades"].get(n)) for n in (0, 2, 4, 7))))
+    print("| by type (ours): found / right type / severe instances | %s | |" % ", ".join(
+        "%s %d/%d/%d" % (t, v[1], v[2], v[0]) for t, v in sorted(by_type.items())))
     if no_cover:
         print("\nno cover found (not scored): " + ", ".join(no_cover))
 
