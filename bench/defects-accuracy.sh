@@ -6,9 +6,8 @@
 #   bench/defects-accuracy.sh [BUILD_DIR]     (env BENCH_DIR, CLEAN_SEEDS, DAMAGED_SEEDS, W, H;
 #   BENCH_DETAIL=1 lists every severe instance and the defects found per scan;
 #   SET=heldout: clean 11 13 15 17 and damaged 111..118, in /tmp/gv-defects-heldout, and
-#   SET=heldout2: clean 21 23 25 27 and damaged 121..128, in /tmp/gv-defects-heldout2,
-#   SET=heldout3: clean 31 33 35 37 and damaged 131..138, SET=heldout4: clean 41 43 45 47 and
-#   damaged 141..148, SET=heldout5: clean 51 53 55 57 and damaged 151..158, likewise (unless
+#   SET=heldoutN (N = 2..9): clean 10N+1, +3, +5, +7 and damaged 100+10N+1..8 (heldout2: 21
+#   23 25 27, 121..128; heldout5: 51 53 55 57, 151..158), in /tmp/gv-defects-heldoutN (unless
 #   BENCH_DIR says otherwise): seeds kept apart from tuning,
 #   see docs/accuracy.md)
 # Scans already rendered (scan.mp4) and analysed (out/result.json) in BENCH_DIR are reused:
@@ -16,31 +15,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-release}
-if [ "${SET:-}" = heldout ]; then
-  dir=${BENCH_DIR:-/tmp/gv-defects-heldout}
-  clean=${CLEAN_SEEDS:-11 13 15 17}
-  damaged=${DAMAGED_SEEDS:-111 112 113 114 115 116 117 118}
-elif [ "${SET:-}" = heldout2 ]; then
-  dir=${BENCH_DIR:-/tmp/gv-defects-heldout2}
-  clean=${CLEAN_SEEDS:-21 23 25 27}
-  damaged=${DAMAGED_SEEDS:-121 122 123 124 125 126 127 128}
-elif [ "${SET:-}" = heldout3 ]; then
-  dir=${BENCH_DIR:-/tmp/gv-defects-heldout3}
-  clean=${CLEAN_SEEDS:-31 33 35 37}
-  damaged=${DAMAGED_SEEDS:-131 132 133 134 135 136 137 138}
-elif [ "${SET:-}" = heldout4 ]; then
-  dir=${BENCH_DIR:-/tmp/gv-defects-heldout4}
-  clean=${CLEAN_SEEDS:-41 43 45 47}
-  damaged=${DAMAGED_SEEDS:-141 142 143 144 145 146 147 148}
-elif [ "${SET:-}" = heldout5 ]; then
-  dir=${BENCH_DIR:-/tmp/gv-defects-heldout5}
-  clean=${CLEAN_SEEDS:-51 53 55 57}
-  damaged=${DAMAGED_SEEDS:-151 152 153 154 155 156 157 158}
-else
-  dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
-  clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
-  damaged=${DAMAGED_SEEDS:-101 103 104 106 107 108 109 110}
-fi
+case "${SET:-}" in
+  heldout | heldout[2-9])
+    # held-out set n (heldout is 1): clean 10n+1, +3, +5, +7 and damaged 100+10n+1..8
+    n=${SET#heldout}
+    n=${n:-1}
+    dir=${BENCH_DIR:-/tmp/gv-defects-$SET}
+    clean=${CLEAN_SEEDS:-$(for i in 1 3 5 7; do printf '%d ' $((10 * n + i)); done)}
+    damaged=${DAMAGED_SEEDS:-$(for i in 1 2 3 4 5 6 7 8; do printf '%d ' $((100 + 10 * n + i)); done)}
+    ;;
+  *)
+    dir=${BENCH_DIR:-/tmp/gv-defects-accuracy}
+    clean=${CLEAN_SEEDS:-1 3 5 7 8 9}
+    damaged=${DAMAGED_SEEDS:-101 103 104 106 107 108 109 110}
+    ;;
+esac
 w=${W:-1280}
 h=${H:-720}
 [ -x "$build/app/gvscan" ] || meson setup "$build" --buildtype=release >/dev/null
