@@ -55,6 +55,8 @@ GV_PIXEL_KERNEL (warp, GvKWarp)
 GV_PIXEL_KERNEL (dmedian, GvKDMedian)
 GV_PIXEL_KERNEL (dline, GvKDLine)
 GV_PIXEL_KERNEL (dstain, GvKDStain)
+GV_PIXEL_KERNEL (gray, GvKGray)
+GV_PIXEL_KERNEL (lkrow, GvKLkRow)
 
 /* One block per row: strided partial sums, then the tree of gv_k_tree_step (exact int64). */
 __global__ void __launch_bounds__ (GV_ROW_THREADS)
@@ -289,6 +291,8 @@ cu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
       CASE (GV_K_DMEDIAN, dmedian, GvKDMedian)
       CASE (GV_K_DLINE, dline, GvKDLine)
       CASE (GV_K_DSTAIN, dstain, GvKDStain)
+      CASE (GV_K_GRAY, gray, GvKGray)
+      CASE (GV_K_LKROW, lkrow, GvKLkRow)
 #undef CASE
     default:
       return gv_error_set (GV_EINVAL, "CUDA: unknown kernel %d", id);

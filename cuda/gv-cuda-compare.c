@@ -124,6 +124,15 @@ compare_defects (GvCompareReport *c, const GvDefectReport *a, const GvDefectRepo
 {
   GvCompareRow *r;
 
+  r = gv_compare_row (c, "cover alignment", 0);
+  gv_compare_add (r, a->n_covers, b->n_covers);
+  for (int i = 0; i < a->n_covers && i < b->n_covers && i < 8; i++)
+    {
+      gv_compare_add (r, a->align_dx[i], b->align_dx[i]);
+      gv_compare_add (r, a->align_dy[i], b->align_dy[i]);
+    }
+  gv_compare_images (gv_compare_row (c, "print estimate", 1), a->print, b->print);
+  gv_compare_images (gv_compare_row (c, "glare", 1), a->glare, b->glare);
   gv_compare_images (gv_compare_row (c, "defect score map", 0), a->score, b->score);
   gv_compare_images (gv_compare_row (c, "defect mask", 1), a->mask, b->mask);
   r = gv_compare_row (c, "defect list", 1);

@@ -961,22 +961,17 @@ check_image (const GvImage *im, int w, int h, int ch, GvDepth depth, const char 
   return GV_OK;
 }
 
+/* The outputs' shapes for n covers of W x H with margin M. */
 static int
-defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, int M,
-             GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+maps_check (int n, int W, int H, int M, const GvImage *print, const GvImage *glare,
+            const GvImage *line, const GvImage *stain, const uint8_t *dark)
 {
-  uint8_t *d_cov = NULL, *d_print = NULL, *d_glare = NULL, *d_dark = NULL;
-  float *d_line = NULL, *d_stain = NULL;
-  int W, H, w, h, rc;
+  int w = W - 2 * M, h = H - 2 * M, rc;
 
-  if (!ex || !covers || n < 1 || n > GV_DM_MAX_COVERS || !covers[0])
+  if (n < 1 || n > GV_DM_MAX_COVERS)
     return gv_error_set (GV_EINVAL, "defect maps: 1 to %d covers, not %d", GV_DM_MAX_COVERS, n);
-  W = covers[0]->width, H = covers[0]->height, w = W - 2 * M, h = H - 2 * M;
   if (M < 0 || w < 1 || h < 1 || W > (1 << 28) / 3)
     return gv_error_set (GV_EINVAL, "defect maps: a margin of %d px on %dx%d covers", M, W, H);
-  for (int k = 0; k < n; k++)
-    if ((rc = check_image (covers[k], W, H, 3, GV_U8, "every cover")))
-      return rc;
   if ((rc = check_image (print, W, H, 3, GV_U8, "the print estimate"))
       || (rc = check_image (glare, W, H, 1, GV_U8, "the glare bits"))
       || (line && (rc = check_image (line, w, h, 1, GV_F32, "the line evidence")))
@@ -984,16 +979,28 @@ defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, 
     return rc;
   if (stain && !dark)
     return gv_error_set (GV_EINVAL, "defect maps: the stain evidence needs its dark sides");
+  return GV_OK;
+}
 
-  size_t crow = 3 * (size_t) W, cplane = crow * (size_t) H, npx = (size_t) w * h;
+/* The three launches on covers already in device memory (cover k at d_cov[k], rows 3 W bytes
+ * apart), then the downloads; the outputs are checked (maps_check). Waits for the device before
+ * returning, also on failure. */
+static int
+maps_on_device (GvCudaExec *ex, long *counts, uint8_t *const *d_cov, int n, int W, int H, int M,
+                GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  uint8_t *d_print = NULL, *d_glare = NULL, *d_dark = NULL;
+  float *d_line = NULL, *d_stain = NULL;
+  int w = W - 2 * M, h = H - 2 * M, rc = GV_OK;
+  size_t crow = 3 * (size_t) W, npx = (size_t) w * h;
+
 #define MAPS_ALLOC(ptr, bytes)                                                                   \
   if (!((ptr) = ex->alloc (ex, (bytes))))                                                        \
     {                                                                                            \
       rc = gv_error_code () ? gv_error_code () : GV_ENOMEM;                                      \
       goto out;                                                                                  \
     }
-  MAPS_ALLOC (d_cov, cplane * (size_t) n);
-  MAPS_ALLOC (d_print, cplane);
+  MAPS_ALLOC (d_print, crow * (size_t) H);
   MAPS_ALLOC (d_glare, (size_t) W * H);
   if (line)
     MAPS_ALLOC (d_line, npx * sizeof (float));
@@ -1011,12 +1018,7 @@ defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, 
     GvLaunch ls = gv_launch_for (GV_K_DSTAIN, w, h);
 
     for (int k = 0; k < n; k++)
-      {
-        med.cov[k] = d_cov + (size_t) k * cplane;
-        if ((rc = ex->upload (ex, d_cov + (size_t) k * cplane, crow, covers[k]->data,
-                              covers[k]->stride, crow, (size_t) H)))
-          goto out;
-      }
+      med.cov[k] = d_cov[k];
     if ((rc = ex->launch (ex, GV_K_DMEDIAN, &med, &lm)))
       goto out;
     counts[GV_K_DMEDIAN]++;
@@ -1050,8 +1052,6 @@ out:
     if (rc == GV_OK)
       rc = rs;
   }
-  if (d_cov)
-    ex->free (ex, d_cov);
   if (d_print)
     ex->free (ex, d_print);
   if (d_glare)
@@ -1062,6 +1062,40 @@ out:
     ex->free (ex, d_stain);
   if (d_dark)
     ex->free (ex, d_dark);
+  return rc;
+}
+
+static int
+defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, int M,
+             GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+{
+  uint8_t *d_cov = NULL, *d_covk[GV_DM_MAX_COVERS];
+  int W, H, rc;
+
+  if (!ex || !covers || n < 1 || n > GV_DM_MAX_COVERS || !covers[0])
+    return gv_error_set (GV_EINVAL, "defect maps: 1 to %d covers, not %d", GV_DM_MAX_COVERS, n);
+  W = covers[0]->width, H = covers[0]->height;
+  if ((rc = maps_check (n, W, H, M, print, glare, line, stain, dark)))
+    return rc;
+  for (int k = 0; k < n; k++)
+    if ((rc = check_image (covers[k], W, H, 3, GV_U8, "every cover")))
+      return rc;
+
+  size_t crow = 3 * (size_t) W, cplane = crow * (size_t) H;
+  if (!(d_cov = ex->alloc (ex, cplane * (size_t) n)))
+    return gv_error_code () ? gv_error_code () : GV_ENOMEM;
+  for (int k = 0; k < n; k++)
+    {
+      d_covk[k] = d_cov + (size_t) k * cplane;
+      if ((rc = ex->upload (ex, d_covk[k], crow, covers[k]->data, covers[k]->stride, crow,
+                            (size_t) H)))
+        break;
+    }
+  if (rc == GV_OK)
+    rc = maps_on_device (ex, counts, d_covk, n, W, H, M, print, glare, line, stain, dark);
+  else
+    ex->sync (ex);
+  ex->free (ex, d_cov);
   return rc;
 }
 
@@ -1084,6 +1118,201 @@ gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, int M
                          be ? be->ops->name : "(none)");
   return defect_maps (ex, ((GvEngine *) be)->counts, covers, n, M, print, glare, line, stain,
                       dark);
+}
+
+/* Steps 1 and 2 of stage 4 on the device (gv-defect-maps.h): the frame goes up once, its gray
+ * copy, the alignment warps and terms and the margined cover warps run there, and the covers
+ * stay for the maps. */
+struct GvDmDevice {
+  GvEngine *e;
+  int W, H;              /* the margined cover */
+  int fw, fh;            /* the current frame */
+  size_t frame_px;       /* capacity of d_rgb and d_gray, pixels */
+  uint8_t *d_rgb, *d_gray, *d_ref, *d_cur;
+  uint8_t *d_cov[GV_DM_MAX_COVERS];
+  double *d_rows;
+  int have_frame, have_ref, ncov;
+};
+
+int
+gv_dm_device_new (GvBackend *be, int W, int H, GvDmDevice **out)
+{
+  GvCudaExec *ex = gv_cuda_engine_exec (be);
+  GvDmDevice *d;
+
+  *out = NULL;
+  if (!ex)
+    return gv_error_set (GV_EUNSUPPORTED, "the %s backend has no device path for the defect maps",
+                         be ? be->ops->name : "(none)");
+  if (W < 3 || H < 3 || W > (1 << 28) / 3 / H)
+    return gv_error_set (GV_EINVAL, "defect maps: a margined cover of %dx%d", W, H);
+  if (!(d = calloc (1, sizeof *d)))
+    return gv_error_set (GV_ENOMEM, "out of memory");
+  d->e = (GvEngine *) be;
+  d->W = W;
+  d->H = H;
+  if (!(d->d_ref = ex->alloc (ex, (size_t) W * H)) || !(d->d_cur = ex->alloc (ex, (size_t) W * H))
+      || !(d->d_rows = ex->alloc (ex, 5 * sizeof (double) * (size_t) H)))
+    {
+      int rc = gv_error_code () ? gv_error_code () : GV_ENOMEM;
+      gv_dm_device_free (d);
+      return rc;
+    }
+  *out = d;
+  return GV_OK;
+}
+
+void
+gv_dm_device_free (GvDmDevice *d)
+{
+  if (!d)
+    return;
+  GvCudaExec *ex = d->e->ex;
+  ex->sync (ex); /* nothing queued may still use the buffers */
+  uint8_t *bufs[] = { d->d_rgb, d->d_gray, d->d_ref, d->d_cur, (uint8_t *) d->d_rows };
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    if (bufs[i])
+      ex->free (ex, bufs[i]);
+  for (int k = 0; k < GV_DM_MAX_COVERS; k++)
+    if (d->d_cov[k])
+      ex->free (ex, d->d_cov[k]);
+  free (d);
+}
+
+int
+gv_dm_device_frame (GvDmDevice *d, const GvImage *rgb)
+{
+  GvCudaExec *ex = d->e->ex;
+  int rc;
+
+  d->have_frame = 0;
+  if (!rgb || !rgb->data || rgb->depth != GV_U8 || rgb->channels != 3 || rgb->width < 1
+      || rgb->height < 1 || rgb->width > (1 << 28) / 3 / rgb->height)
+    return gv_error_set (GV_EINVAL, "defect maps: a golden frame must be an 8-bit RGB image");
+  size_t px = (size_t) rgb->width * rgb->height;
+  if (px > d->frame_px)
+    {
+      if ((rc = ex->sync (ex)))
+        return rc;
+      if (d->d_rgb)
+        ex->free (ex, d->d_rgb);
+      if (d->d_gray)
+        ex->free (ex, d->d_gray);
+      d->d_gray = NULL;
+      d->frame_px = 0;
+      if (!(d->d_rgb = ex->alloc (ex, 3 * px)) || !(d->d_gray = ex->alloc (ex, px)))
+        return gv_error_code () ? gv_error_code () : GV_ENOMEM;
+      d->frame_px = px;
+    }
+  d->fw = rgb->width;
+  d->fh = rgb->height;
+  size_t row = 3 * (size_t) d->fw;
+  if ((rc = ex->upload (ex, d->d_rgb, row, rgb->data, rgb->stride, row, (size_t) d->fh)))
+    return rc;
+  GvKGray g = { d->d_rgb, (int) row, d->d_gray, d->fw };
+  if ((rc = launch (d->e, GV_K_GRAY, &g, d->fw, d->fh)))
+    return rc;
+  d->have_frame = 1;
+  return GV_OK;
+}
+
+/* The current frame (ch 1: its gray copy, 3: RGB) warped with Hm into dst (W x H x ch). */
+static int
+dm_warp (GvDmDevice *d, int ch, const double Hm[9], uint8_t *dst)
+{
+  const uint8_t *src = ch == 1 ? d->d_gray : d->d_rgb;
+  GvImage sv = gv_image_view ((void *) src, d->fw, d->fh, ch, GV_U8, (size_t) d->fw * ch);
+  GvImage dv = gv_image_view (dst, d->W, d->H, ch, GV_U8, (size_t) d->W * ch);
+  GvKWarp a;
+  int rc;
+
+  if (!d->have_frame)
+    return gv_error_set (GV_EINVAL, "defect maps: no golden frame on the device");
+  if ((rc = gv_warp_prepare (&sv, &dv, Hm, a.Hf)))
+    return rc;
+  a.src = src;
+  a.sstride = d->fw * ch;
+  a.sw = d->fw;
+  a.sh = d->fh;
+  a.ch = ch;
+  a.dst = dst;
+  a.dstride = d->W * ch;
+  a.dw = d->W;
+  a.dh = d->H;
+  return launch (d->e, GV_K_WARP, &a, d->W, d->H);
+}
+
+int
+gv_dm_device_ref (GvDmDevice *d, const double Hm[9])
+{
+  int rc = dm_warp (d, 1, Hm, d->d_ref);
+  d->have_ref = rc == GV_OK;
+  return rc;
+}
+
+int
+gv_dm_device_lk_rows (GvDmDevice *d, const double Hm[9], int x0, int x1, int y0, int y1,
+                      double *rows)
+{
+  GvCudaExec *ex = d->e->ex;
+  int rc;
+
+  if (!d->have_ref)
+    return gv_error_set (GV_EINVAL, "defect maps: no reference cover on the device");
+  if (x0 < 1 || x1 > d->W - 2 || y0 < 1 || y1 > d->H - 2)
+    return gv_error_set (GV_EINVAL, "defect maps: alignment interior outside the cover");
+  if ((rc = dm_warp (d, 1, Hm, d->d_cur)))
+    return rc;
+  GvKLkRow a = { d->d_ref, d->d_cur, d->W, d->W, x0, x1, y0, y1, d->d_rows };
+  if ((rc = launch (d->e, GV_K_LKROW, &a, d->H, 1)))
+    return rc;
+  return ex->download (ex, rows, 5 * sizeof (double), d->d_rows, 5 * sizeof (double),
+                       5 * sizeof (double), (size_t) d->H);
+}
+
+int
+gv_dm_device_cover (GvDmDevice *d, int k, const double Hm[9])
+{
+  GvCudaExec *ex = d->e->ex;
+
+  if (k < 0 || k >= GV_DM_MAX_COVERS || k > d->ncov)
+    return gv_error_set (GV_EINVAL, "defect maps: cover %d of at most %d, in order", k,
+                         GV_DM_MAX_COVERS);
+  if (!d->d_cov[k] && !(d->d_cov[k] = ex->alloc (ex, 3 * (size_t) d->W * d->H)))
+    return gv_error_code () ? gv_error_code () : GV_ENOMEM;
+  int rc = dm_warp (d, 3, Hm, d->d_cov[k]);
+  if (rc == GV_OK && k == d->ncov)
+    d->ncov++;
+  return rc;
+}
+
+int
+gv_dm_device_maps (GvDmDevice *d, int n, int M, GvImage *print, GvImage *glare, GvImage *line,
+                   GvImage *stain, uint8_t *dark)
+{
+  int rc;
+
+  if (n > d->ncov)
+    return gv_error_set (GV_EINVAL, "defect maps: %d covers asked for, %d on the device", n,
+                         d->ncov);
+  if ((rc = maps_check (n, d->W, d->H, M, print, glare, line, stain, dark)))
+    return rc;
+  return maps_on_device (d->e->ex, d->e->counts, d->d_cov, n, d->W, d->H, M, print, glare, line,
+                         stain, dark);
+}
+
+int
+gv_dm_device_download_cover (GvDmDevice *d, int k, GvImage *rgb)
+{
+  int rc;
+
+  if (k < 0 || k >= d->ncov)
+    return gv_error_set (GV_EINVAL, "defect maps: no cover %d on the device", k);
+  if ((rc = check_image (rgb, d->W, d->H, 3, GV_U8, "the cover")))
+    return rc;
+  size_t row = 3 * (size_t) d->W;
+  return d->e->ex->download (d->e->ex, rgb->data, rgb->stride, d->d_cov[k], row, row,
+                             (size_t) d->H);
 }
 
 static const char *const phase_names[GV_PH_COUNT] = {
@@ -1140,6 +1369,8 @@ BODY (warp, GvKWarp)
 BODY (dmedian, GvKDMedian)
 BODY (dline, GvKDLine)
 BODY (dstain, GvKDStain)
+BODY (gray, GvKGray)
+BODY (lkrow, GvKLkRow)
 
 static GvBody
 body_for (int id)
@@ -1158,6 +1389,8 @@ body_for (int id)
     case GV_K_SOLVE: return b_solve;
     case GV_K_WARP: return b_warp;
     case GV_K_DMEDIAN: return b_dmedian;
+    case GV_K_GRAY: return b_gray;
+    case GV_K_LKROW: return b_lkrow;
     case GV_K_DLINE: return b_dline;
     case GV_K_DSTAIN: return b_dstain;
     default: return NULL;
@@ -1258,6 +1491,8 @@ gv_cuda_kernel_args_size (int id)
     case GV_K_MAG: return sizeof (GvKMag);
     case GV_K_WARP: return sizeof (GvKWarp);
     case GV_K_DMEDIAN: return sizeof (GvKDMedian);
+    case GV_K_GRAY: return sizeof (GvKGray);
+    case GV_K_LKROW: return sizeof (GvKLkRow);
     case GV_K_DLINE: return sizeof (GvKDLine);
     case GV_K_DSTAIN: return sizeof (GvKDStain);
     default: return 0;

@@ -61,6 +61,8 @@ typedef enum {
   GV_K_DMEDIAN,  /* stage 4: print estimate + glare bits of the margined covers, domain W x H */
   GV_K_DLINE,    /* stage 4: whitened-line evidence, domain w x h of the cover */
   GV_K_DSTAIN,   /* stage 4: stain-edge evidence and its darker side, domain w x h */
+  GV_K_GRAY,     /* stage 4: gray copy of a golden frame, domain w x h of the frame */
+  GV_K_LKROW,    /* stage 4: alignment terms of one row per thread, domain (rows) x 1 */
   GV_K_COUNT
 } GvKernelId;
 
@@ -93,6 +95,9 @@ gv_launch_for (int id, int w, int h)
       break;
     case GV_K_VSUM:
       l.bx = 64, l.by = 4;
+      break;
+    case GV_K_LKROW:
+      l.bx = 64, l.by = 1;
       break;
     default:
       l.bx = 32, l.by = 8;
@@ -280,6 +285,20 @@ typedef struct {
   uint8_t *dark;
   int dstride;
 } GvKDStain;
+
+typedef struct {
+  const uint8_t *src; /* RGB */
+  int sstride;
+  uint8_t *dst;
+  int dstride;
+} GvKGray;
+
+typedef struct {
+  const uint8_t *ref, *cur; /* gray, the margined cover's shape */
+  int rstride, cstride;
+  int x0, x1, y0, y1; /* the interior the terms are taken over */
+  double *rows;       /* 5 per row */
+} GvKLkRow;
 
 /* ---- Bodies --------------------------------------------------------------------------------- */
 
@@ -585,6 +604,22 @@ gv_k_dstain (const GvKDStain *a, int x, int y)
   a->stain[(ptrdiff_t) y * a->sstride + x]
       = gv_dm_stain_at (a->P, a->W, a->H, a->pstride, a->M, x, y,
                         a->dark + (ptrdiff_t) y * a->dstride + x);
+}
+
+GV_KERNEL void
+gv_k_gray (const GvKGray *a, int x, int y)
+{
+  const uint8_t *p = a->src + (ptrdiff_t) y * a->sstride + 3 * (ptrdiff_t) x;
+  a->dst[(ptrdiff_t) y * a->dstride + x] = gv_gray_u8 (p[0], p[1], p[2]);
+}
+
+/* Thread x takes row x (the domain is rows x 1). */
+GV_KERNEL void
+gv_k_lkrow (const GvKLkRow *a, int x, int y)
+{
+  (void) y;
+  gv_dk_lk_row (a->ref, a->rstride, a->cur, a->cstride, x, a->x0, a->x1, a->y0, a->y1,
+                a->rows + 5 * (ptrdiff_t) x);
 }
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@
  * we test for is identical bits). */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -746,6 +747,122 @@ test_emulated_defect_maps_refuse (void)
   maps_case_clear (&c);
 }
 
+/* Stage 4's steps 1 and 2 from the frames (gv_dm_device_*), on the emulated backend: a frame's
+ * gray copy, the reference warp, the alignment terms, the cover warps and the maps from the
+ * covers kept in device memory equal the CPU's (gv_image_rgb_to_gray, gv_warp_perspective,
+ * gv_dk_lk_row, the maps' row loops) bit for bit, with one launch of each kind per call. */
+static void
+test_emulated_defect_frames (void)
+{
+  enum { FW = 300, FH = 220, NF = 3 };
+  const int w = 96, h = 140, M = 8, W = w + 2 * M, H = h + 2 * M;
+  GvImage *frames[NF], *gray = gv_image_new (FW, FH, 1, GV_U8);
+  GvImage *ref = gv_image_new (W, H, 1, GV_U8), *cur = gv_image_new (W, H, 1, GV_U8);
+  GvImage *want[NF], *got = gv_image_new (W, H, 3, GV_U8);
+  double *rows = g_new (double, 5 * (size_t) H), *rows_cpu = g_new (double, 5 * (size_t) H);
+  GvParams p;
+  GvBackend *be = NULL, *cpu = NULL;
+  GvDmDevice *d = NULL;
+  long before[GV_K_COUNT], after[GV_K_COUNT];
+  int x0 = M + 3, x1 = M + w - 4, y0 = M + 4, y1 = M + h - 5;
+
+  gv_params_init_default (&p);
+  g_assert_cmpint (gv_backend_emulated_new (&p, &be), ==, GV_OK);
+  g_assert_cmpint (gv_backend_cpu_new (&p, &cpu), ==, GV_OK);
+  g_assert_cmpint (gv_dm_device_new (cpu, W, H, &d), ==, GV_EUNSUPPORTED);
+  g_assert_null (d);
+  g_assert_cmpint (gv_dm_device_new (be, W, H, &d), ==, GV_OK);
+  /* nothing to warp yet, no reference to align to, covers only in order */
+  double Hm0[9] = { 1.9, 0.08, 30.0, -0.05, 1.3, 12.0, 0.0002, -0.0001, 1.0 };
+  g_assert_cmpint (gv_dm_device_ref (d, Hm0), ==, GV_EINVAL);
+  g_assert_cmpint (gv_dm_device_lk_rows (d, Hm0, x0, x1, y0, y1, rows), ==, GV_EINVAL);
+  g_assert_cmpint (gv_dm_device_cover (d, 1, Hm0), ==, GV_EINVAL);
+  for (int k = 0; k < NF; k++)
+    {
+      frames[k] = gv_tc_cover (FW - 16, FH - 16, 8, k); /* textured, with glare and lines */
+      g_assert_nonnull (frames[k]);
+    }
+  for (int k = 0; k < NF; k++)
+    {
+      /* each frame sees the cover a little shifted, as a hand-held video does */
+      double Hm[9];
+      memcpy (Hm, Hm0, sizeof Hm);
+      Hm[2] += 0.37 * k;
+      Hm[5] -= 0.21 * k;
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, before), ==, 1);
+      g_assert_cmpint (gv_dm_device_frame (d, frames[k]), ==, GV_OK);
+      g_assert_cmpint (gv_image_rgb_to_gray (frames[k], gray), ==, GV_OK);
+      if (k == 0)
+        {
+          g_assert_cmpint (gv_dm_device_ref (d, Hm), ==, GV_OK);
+          g_assert_cmpint (gv_warp_perspective (gray, Hm, ref, 1), ==, GV_OK);
+        }
+      else
+        {
+          /* the terms at the frame's own shift and at the first frame's */
+          for (int t = 0; t < 2; t++)
+            {
+              const double *Ht = t ? Hm0 : Hm;
+              g_assert_cmpint (gv_dm_device_lk_rows (d, Ht, x0, x1, y0, y1, rows), ==, GV_OK);
+              g_assert_cmpint (gv_warp_perspective (gray, Ht, cur, 1), ==, GV_OK);
+              double s = 0;
+              for (int y = 0; y < H; y++)
+                {
+                  gv_dk_lk_row (gv_image_row_u8 (ref, 0), (int) ref->stride,
+                                gv_image_row_u8 (cur, 0), (int) cur->stride, y, x0, x1, y0, y1,
+                                rows_cpu + 5 * (size_t) y);
+                  s += fabs (rows_cpu[5 * (size_t) y + 3]) + fabs (rows_cpu[5 * (size_t) y + 4]);
+                }
+              g_assert_cmpmem (rows, 5 * sizeof (double) * H, rows_cpu, 5 * sizeof (double) * H);
+              g_assert_cmpfloat (s, >, 0); /* the frames differ: the terms are not all zero */
+            }
+        }
+      g_assert_cmpint (gv_dm_device_cover (d, k, Hm), ==, GV_OK);
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, after), ==, 1);
+      g_assert_cmpint (after[GV_K_GRAY] - before[GV_K_GRAY], ==, 1);
+      g_assert_cmpint (after[GV_K_LKROW] - before[GV_K_LKROW], ==, k ? 2 : 0);
+      g_assert_cmpint (after[GV_K_WARP] - before[GV_K_WARP], ==, k ? 3 : 2);
+      want[k] = gv_image_new (W, H, 3, GV_U8);
+      g_assert_cmpint (gv_warp_perspective (frames[k], Hm, want[k], 1), ==, GV_OK);
+      g_assert_cmpint (gv_dm_device_download_cover (d, k, got), ==, GV_OK);
+      assert_same_image (want[k], got, "device cover", k);
+    }
+  /* the maps from the kept covers equal the CPU's row loops on the CPU's warps */
+  {
+    GvTcMapSet m[2];
+    g_assert_true (gv_tc_maps_alloc (w, h, M, &m[0]));
+    g_assert_true (gv_tc_maps_alloc (w, h, M, &m[1]));
+    gv_tc_maps_cpu ((const GvImage *const *) want, NF, M, 2, m[0].print, m[0].glare, m[0].line,
+                    m[0].stain, m[0].dark);
+    g_assert_cmpint (gv_dm_device_maps (d, NF + 1, M, m[1].print, m[1].glare, m[1].line,
+                                        m[1].stain, m[1].dark), ==, GV_EINVAL);
+    g_assert_cmpint (gv_dm_device_maps (d, NF, M, m[1].print, m[1].glare, m[1].line, m[1].stain,
+                                        m[1].dark), ==, GV_OK);
+    assert_same_image (m[0].print, m[1].print, "print estimate", NF);
+    assert_same_image (m[0].glare, m[1].glare, "glare bits", NF);
+    assert_same_image (m[0].line, m[1].line, "line evidence", NF);
+    assert_same_image (m[0].stain, m[1].stain, "stain evidence", NF);
+    g_assert_cmpmem (m[0].dark, (size_t) w * h, m[1].dark, (size_t) w * h);
+    gv_tc_maps_release (&m[0]);
+    gv_tc_maps_release (&m[1]);
+  }
+  g_assert_cmpint (gv_dm_device_download_cover (d, NF, got), ==, GV_EINVAL);
+  gv_dm_device_free (d);
+  for (int k = 0; k < NF; k++)
+    {
+      gv_image_free (frames[k]);
+      gv_image_free (want[k]);
+    }
+  gv_image_free (gray);
+  gv_image_free (ref);
+  gv_image_free (cur);
+  gv_image_free (got);
+  g_free (rows);
+  g_free (rows_cpu);
+  gv_backend_free (be);
+  gv_backend_free (cpu);
+}
+
 /* ---- Y4M input (the GPU machine's way in, no FFmpeg) ---------------------------------------- */
 
 static char *
@@ -959,6 +1076,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/grid/emulated/recordings", test_emulated_recordings);
   g_test_add_func ("/gv/grid/emulated/defect-maps", test_emulated_defect_maps);
   g_test_add_func ("/gv/grid/emulated/defect-maps-refuse", test_emulated_defect_maps_refuse);
+  g_test_add_func ("/gv/grid/emulated/defect-frames", test_emulated_defect_frames);
   g_test_add_func ("/gv/y4m/reader", test_y4m_reader);
   g_test_add_func ("/gv/y4m/pipeline", test_y4m_pipeline);
   g_test_add_func ("/gv/cuda/selection", test_cuda_selection);

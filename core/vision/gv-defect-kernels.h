@@ -408,3 +408,31 @@ gv_dk_sobel_l1 (const uint8_t *g, int w, int h, int stride, int x, int y)
   int gy = (rd[xl] + 2 * rd[x] + rd[xr]) - (ru[xl] + 2 * ru[x] + ru[xr]);
   return (gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy);
 }
+
+/* Sub-pixel alignment of a golden cover to the first (gv-defects.c, step 1): one row's terms of
+ * the Lucas-Kanade normal equations between the reference ref and the current warp cur (gray,
+ * the margined cover's shape), o = { sum gx gx, gx gy, gy gy, gx e, gy e }, gradients of ref by
+ * central differences, e = cur - ref, every other pixel of every other row inside the interior
+ * [x0, x1] x [y0, y1] (zeros elsewhere). Exact in double (quarter-integer terms), so any
+ * order of the rows' sums gives the same bits; the rows are added on the host in row order. */
+GV_KERNEL void
+gv_dk_lk_row (const uint8_t *ref, int rstride, const uint8_t *cur, int cstride, int y, int x0,
+              int x1, int y0, int y1, double o[5])
+{
+  o[0] = o[1] = o[2] = o[3] = o[4] = 0;
+  if (y < y0 || y > y1 || (y & 1))
+    return;
+  const uint8_t *r = ref + (long) y * rstride, *ru = r - rstride, *rd = r + rstride;
+  const uint8_t *k = cur + (long) y * cstride;
+  for (int x = x0; x <= x1; x += 2)
+    {
+      double gx = 0.5 * ((int) r[x + 1] - (int) r[x - 1]);
+      double gy = 0.5 * ((int) rd[x] - (int) ru[x]);
+      double ee = (int) k[x] - (int) r[x];
+      o[0] += gx * gx;
+      o[1] += gx * gy;
+      o[2] += gy * gy;
+      o[3] += gx * ee;
+      o[4] += gy * ee;
+    }
+}

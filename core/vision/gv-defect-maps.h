@@ -122,6 +122,34 @@ int gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, i
                            GvImage *print, GvImage *glare, GvImage *line, GvImage *stain,
                            uint8_t *dark);
 
+/* Steps 1 and 2 of stage 4 on a device backend, with the golden frames uploaded once and the
+ * margined covers kept in device memory for the maps (gv-defects.c drives it; the alignment's
+ * control stays there, on the host, for both paths). A session is for covers of one margined
+ * shape W x H (RGB) and at most GV_DM_MAX_COVERS of them:
+ *   new     GV_EUNSUPPORTED when be is not a device backend (the caller then runs the CPU);
+ *   frame   uploads an RGB frame (the next calls use it) and makes its gray copy there
+ *           (gv_gray_u8 per pixel);
+ *   ref     warps the frame's gray copy with Hm (margined cover px -> frame px) into the
+ *           reference, as gv_warp_perspective would;
+ *   lk_rows warps the gray copy with Hm and returns gv_dk_lk_row's terms of every row against
+ *           the reference (rows: 5 * H doubles) over the interior [x0, x1] x [y0, y1];
+ *   cover   warps the RGB frame with Hm into device cover k (0, 1, ... in order);
+ *   maps    gv_defect_maps_device's outputs from device covers 0 .. n - 1, without uploading;
+ *   download_cover  (tests) cover k back into an RGB image of W x H.
+ * Results are bit-identical to the CPU's warps, terms and maps. Errors as gv_defect_maps_device;
+ * after an error the session may only be freed. Defined in cuda/gv-cuda-engine.c. */
+typedef struct GvDmDevice GvDmDevice;
+int gv_dm_device_new (GvBackend *be, int W, int H, GvDmDevice **out);
+int gv_dm_device_frame (GvDmDevice *d, const GvImage *rgb);
+int gv_dm_device_ref (GvDmDevice *d, const double Hm[9]);
+int gv_dm_device_lk_rows (GvDmDevice *d, const double Hm[9], int x0, int x1, int y0, int y1,
+                          double *rows);
+int gv_dm_device_cover (GvDmDevice *d, int k, const double Hm[9]);
+int gv_dm_device_maps (GvDmDevice *d, int n, int M, GvImage *print, GvImage *glare,
+                       GvImage *line, GvImage *stain, uint8_t *dark);
+int gv_dm_device_download_cover (GvDmDevice *d, int k, GvImage *rgb);
+void gv_dm_device_free (GvDmDevice *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -72,25 +72,8 @@ lk_rows (void *data, int b, int e)
 {
   LkCtx *c = data;
   for (int y = b; y < e; y++)
-    {
-      double *o = c->rows + 5 * (size_t) y;
-      o[0] = o[1] = o[2] = o[3] = o[4] = 0;
-      if (y < c->y0 || y > c->y1 || (y & 1))
-        continue;
-      const uint8_t *r = gv_image_row_u8 (c->ref, y), *ru = gv_image_row_u8 (c->ref, y - 1),
-                    *rd = gv_image_row_u8 (c->ref, y + 1), *k = gv_image_row_u8 (c->cur, y);
-      for (int x = c->x0; x <= c->x1; x += 2)
-        {
-          double gx = 0.5 * ((int) r[x + 1] - (int) r[x - 1]);
-          double gy = 0.5 * ((int) rd[x] - (int) ru[x]);
-          double ee = (int) k[x] - (int) r[x];
-          o[0] += gx * gx;
-          o[1] += gx * gy;
-          o[2] += gy * gy;
-          o[3] += gx * ee;
-          o[4] += gy * ee;
-        }
-    }
+    gv_dk_lk_row (gv_image_row_u8 (c->ref, 0), (int) c->ref->stride, gv_image_row_u8 (c->cur, 0),
+                  (int) c->cur->stride, y, c->x0, c->x1, c->y0, c->y1, c->rows + 5 * (size_t) y);
 }
 
 /* H of the margined cover: margined px (X, Y) -> cover px (X - M + tx, Y - M + ty) -> frame. */
@@ -106,17 +89,25 @@ margined_h (const double H[9], int M, double tx, double ty, double out[9])
     }
 }
 
+/* Sub-pixel translation (tx, ty) of a golden cover against the reference (the first cover's
+ * gray warp): Gauss-Newton on the interior's terms (gv_dk_lk_row), at most 4 steps. On a device
+ * (dev not NULL) the warps and the terms run there on the frame it holds (ref and gray unused);
+ * this control and the rows' sum are the same for both. */
 static int
-align_translation (const GvImage *ref, const GvImage *gray_frame, const double H[9], int M,
-                   int w, int h, int nthreads, double *tx, double *ty)
+align_translation (const GvImage *ref, const GvImage *gray_frame, GvDmDevice *dev,
+                   const double H[9], int M, int w, int h, int nthreads, double *tx, double *ty)
 {
-  GvImage *cur = gv_image_new (ref->width, ref->height, 1, GV_U8);
-  double *rows = calloc ((size_t) ref->height * 5, sizeof (double));
+  int W = w + 2 * M, Hh = h + 2 * M;
+  GvImage *cur = dev ? NULL : gv_image_new (W, Hh, 1, GV_U8);
+  double *rows = calloc ((size_t) Hh * 5, sizeof (double));
   double Hm[9];
   int rc = GV_OK;
+  /* the interior, 3 % in from the outline: no table, no damaged border */
+  int x0 = M + w * 3 / 100, x1 = M + w - 1 - w * 3 / 100, y0 = M + h * 3 / 100,
+      y1 = M + h - 1 - h * 3 / 100;
 
   *tx = *ty = 0;
-  if (!cur || !rows)
+  if ((!dev && !cur) || !rows)
     {
       rc = gv_error_set (GV_ENOMEM, "out of memory");
       goto out;
@@ -125,13 +116,19 @@ align_translation (const GvImage *ref, const GvImage *gray_frame, const double H
     {
       double s[5] = { 0, 0, 0, 0, 0 };
       margined_h (H, M, *tx, *ty, Hm);
-      if ((rc = gv_warp_perspective (gray_frame, Hm, cur, nthreads)))
-        goto out;
-      /* the interior, 3 % in from the outline: no table, no damaged border */
-      LkCtx c = { ref, cur, M + w * 3 / 100, M + w - 1 - w * 3 / 100, M + h * 3 / 100,
-                  M + h - 1 - h * 3 / 100, rows };
-      gv_parallel_for (nthreads, ref->height, 16, lk_rows, &c);
-      for (int y = 0; y < ref->height; y++)
+      if (dev)
+        {
+          if ((rc = gv_dm_device_lk_rows (dev, Hm, x0, x1, y0, y1, rows)))
+            goto out;
+        }
+      else
+        {
+          if ((rc = gv_warp_perspective (gray_frame, Hm, cur, nthreads)))
+            goto out;
+          LkCtx c = { ref, cur, x0, x1, y0, y1, rows };
+          gv_parallel_for (nthreads, Hh, 16, lk_rows, &c);
+        }
+      for (int y = 0; y < Hh; y++)
         for (int k = 0; k < 5; k++)
           s[k] += rows[5 * (size_t) y + k];
       double det = s[0] * s[2] - s[1] * s[1];
@@ -906,6 +903,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
   LineFeat *feat = NULL;
   float *tab[4] = { 0 };
   int rc = GV_OK, nc = 0, on_device = 0;
+  GvDmDevice *dev = NULL;
   int w = cover_w, h = cover_h, M = (int) lround (0.04 * w) < 8 ? 8 : (int) lround (0.04 * w);
   int W = w + 2 * M, Hh = h + 2 * M;
   double sc = w / 1060.0;
@@ -935,9 +933,21 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
   if (r->n_covers == 0)
     goto out;
 
-  /* 1. margined warps, aligned to the first cover */
-  ref = gv_image_new (W, Hh, 1, GV_U8);
-  if (!ref)
+  /* 1. margined warps, aligned to the first cover. On a device backend each golden frame goes
+   * up once; its gray copy, the alignment warps and the cover warps run there, and the covers
+   * stay there for step 2. */
+  if (be)
+    {
+      rc = gv_dm_device_new (be, W, Hh, &dev);
+      if (rc == GV_EUNSUPPORTED)
+        {
+          gv_error_clear ();
+          rc = GV_OK;
+        }
+      else if (rc)
+        goto out;
+    }
+  if (!dev && !(ref = gv_image_new (W, Hh, 1, GV_U8)))
     {
       rc = gv_error_code ();
       goto out;
@@ -952,20 +962,21 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
           rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
           goto out;
         }
-      gray = gv_image_new (in[k].rgb->width, in[k].rgb->height, 1, GV_U8);
-      if (!gray)
-        {
-          rc = gv_error_code ();
-          goto out;
-        }
-      gv_image_rgb_to_gray (in[k].rgb, gray);
+      if (dev)
+        rc = gv_dm_device_frame (dev, in[k].rgb);
+      else if ((gray = gv_image_new (in[k].rgb->width, in[k].rgb->height, 1, GV_U8)))
+        rc = gv_image_rgb_to_gray (in[k].rgb, gray);
+      else
+        rc = gv_error_code ();
+      if (rc)
+        goto out;
       if (used == 0)
         {
           margined_h (Hs[0], M, 0, 0, Hm);
-          if ((rc = gv_warp_perspective (gray, Hm, ref, nthreads)))
+          if ((rc = dev ? gv_dm_device_ref (dev, Hm) : gv_warp_perspective (gray, Hm, ref, nthreads)))
             goto out;
         }
-      else if ((rc = align_translation (ref, gray, Hs[used], M, w, h, nthreads, &tx, &ty)))
+      else if ((rc = align_translation (ref, gray, dev, Hs[used], M, w, h, nthreads, &tx, &ty)))
         goto out;
       gv_image_free (gray);
       gray = NULL;
@@ -973,20 +984,19 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       r->align_dy[used] = ty;
       if (fabs (tx) > 1.0 || fabs (ty) > 1.0)
         r->flags |= GV_QF_ALIGN_POOR;
-      covers[used] = gv_image_new (W, Hh, 3, GV_U8);
-      if (!covers[used])
-        {
-          rc = gv_error_code ();
-          goto out;
-        }
       margined_h (Hs[used], M, tx, ty, Hm);
-      if ((rc = gv_warp_perspective (in[k].rgb, Hm, covers[used], nthreads)))
+      if (dev)
+        rc = gv_dm_device_cover (dev, used, Hm);
+      else if ((covers[used] = gv_image_new (W, Hh, 3, GV_U8)))
+        rc = gv_warp_perspective (in[k].rgb, Hm, covers[used], nthreads);
+      else
+        rc = gv_error_code ();
+      if (rc)
         goto out;
       used++;
     }
 
-  /* 2. print estimate and glare (and on a device backend, 3c and 3e with them: the covers go
-   * up once) */
+  /* 2. print estimate and glare (and on a device, 3c and 3e with them) */
   sdark = calloc ((size_t) w * h, 1);
   line = gv_image_new (w, h, 1, GV_F32);
   stain = gv_image_new (w, h, 1, GV_F32);
@@ -1004,25 +1014,20 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         rc = gv_error_code ();
         goto out;
       }
-    if (be)
+    if (dev)
       {
-        rc = gv_defect_maps_device (be, (const GvImage *const *) covers, r->n_covers, M, mp, mg,
-                                    line, stain, sdark);
-        if (rc == GV_OK)
-          on_device = 1;
-        else if (rc == GV_EUNSUPPORTED)
-          {
-            gv_error_clear ();
-            rc = GV_OK;
-          }
-        else
+        rc = gv_dm_device_maps (dev, r->n_covers, M, mp, mg, line, stain, sdark);
+        gv_dm_device_free (dev);
+        dev = NULL;
+        if (rc)
           {
             gv_image_free (mp);
             gv_image_free (mg);
             goto out;
           }
+        on_device = 1;
       }
-    if (!on_device)
+    else
       {
         MedCtx mc = { covers, r->n_covers, mp, mg };
         gv_parallel_for (nthreads, Hh, 8, median_rows, &mc);
@@ -2242,6 +2247,7 @@ out:
   for (int k = 0; k < GV_DEFECTS_MAX_COVERS; k++)
     gv_image_free (covers[k]);
   gv_image_free (ref);
+  gv_dm_device_free (dev);
   gv_image_free (gray);
   free (gsum);
   gv_image_free (line);

@@ -133,8 +133,9 @@ typedef struct {
 
 /* Stage 4: aligns the covers, builds the evidence, the mask and the defect list. n may be 0
  * (then only the flags). be: the backend of the run (may be NULL): on a device backend (CUDA or
- * its emulation) the per-pixel maps (print estimate, glare, line and stain evidence) run there,
- * bit-identical to the CPU loops; any other backend runs them on the CPU. cancelled (may be
+ * its emulation) the golden frames go up once and the gray copies, alignment warps and terms,
+ * cover warps and per-pixel maps (print estimate, glare, line and stain evidence) run there,
+ * bit-identical to the CPU; any other backend runs them on the CPU. cancelled (may be
  * NULL) is polled between steps. Returns GV_OK with *out set, or a negative code. Stage 5
  * (regions, grade) is gv_defects_finish. */
 int gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cover_h,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gv-error.h"
+#include "gv-kernel-common.h"
 
 size_t
 gv_image_pixel_size (const GvImage *img)
@@ -118,11 +119,7 @@ gv_image_rgb_to_gray (const GvImage *rgb, GvImage *gray)
       const uint8_t *s = gv_image_row_u8 (rgb, y);
       uint8_t *d = gv_image_row_u8 (gray, y);
       for (int x = 0; x < rgb->width; x++)
-        {
-          /* 0.299, 0.587, 0.114 in 14-bit fixed point, rounded, as cv::cvtColor does. */
-          unsigned v = 4899u * s[3 * x] + 9617u * s[3 * x + 1] + 1868u * s[3 * x + 2];
-          d[x] = (uint8_t) ((v + (1u << 13)) >> 14);
-        }
+        d[x] = gv_gray_u8 (s[3 * x], s[3 * x + 1], s[3 * x + 2]);
     }
   return GV_OK;
 }

@@ -16,6 +16,15 @@ gv_clampi (int v, int lo, int hi)
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* Luma of an RGB pixel: 0.299, 0.587, 0.114 in 14-bit fixed point, rounded, as cv::cvtColor
+ * does (gv_image_rgb_to_gray, the device's gray copy of a golden frame). */
+GV_KERNEL unsigned char
+gv_gray_u8 (unsigned char r, unsigned char g, unsigned char b)
+{
+  unsigned v = 4899u * r + 9617u * g + 1868u * b;
+  return (unsigned char) ((v + (1u << 13)) >> 14);
+}
+
 /* OpenCV's BORDER_REFLECT_101 index: -1 -> 1, n -> n-2. Valid for |overshoot| < n. */
 GV_KERNEL int
 gv_reflect101 (int i, int n)

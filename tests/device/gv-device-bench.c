@@ -7,7 +7,10 @@
  *    second, and the speed-up; a 1060x1640 cover warp;
  *  - stage 4's per-pixel maps (print estimate and glare over 5 covers, line and stain evidence)
  *    on 5 covers of 1060x1640 + 42 px margin: the CPU row loops on all cores, the device path
- *    (upload, launches, download), and whether the two give the same bytes.
+ *    (upload, launches, download), and whether the two give the same bytes;
+ *  - the whole of stage 4 (gv_defects_analyze: alignment, covers, maps and the host steps) on 5
+ *    golden frames of the synthetic scan at 1080p, on both backends, and whether the reports
+ *    agree (score map, mask, defect list).
  * With --y4m FILE ("-" for standard input) the frames are the first 12 of that video instead.
  * Usage: gv-device-bench [--frames N] [--seconds S] [--summary FILE] [--y4m FILE] */
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 
 #include "gv-backend.h"
 #include "gv-cuda-engine.h"
+#include "gv-defects.h"
 #include "gv-defect-covers.h"
 #include "gv-error.h"
 #include "gv-flow.h"
@@ -187,6 +191,77 @@ maps_same (const GvTcMapSet *a, const GvTcMapSet *b)
          && !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H);
 }
 
+/* The whole of stage 4 on GOLD_N frames of the synthetic scan: best of reps (after a warm-up)
+ * in ms, or -1; *out keeps the last report. */
+#define GOLD_N 5
+typedef struct {
+  GvImage *rgb[GOLD_N];
+  GvQuad quad[GOLD_N];
+  GvDefectInput in[GOLD_N];
+} GoldRun;
+
+static int
+gold_init (GoldRun *g, GvSynth *syn, int W, int H)
+{
+  GvSynthTruth t;
+  memset (g, 0, sizeof *g);
+  for (int k = 0; k < GOLD_N; k++)
+    {
+      if (!(g->rgb[k] = gv_image_new (W, H, 3, GV_U8))
+          || gv_synth_render (syn, 2 * k, g->rgb[k], &t, 0) != GV_OK)
+        return 0;
+      for (int c = 0; c < 4; c++)
+        g->quad[k].x[c] = t.corners[2 * c], g->quad[k].y[c] = t.corners[2 * c + 1];
+      g->in[k] = (GvDefectInput) { g->rgb[k], &g->quad[k], 0, k };
+    }
+  return 1;
+}
+
+static void
+gold_free (GoldRun *g)
+{
+  for (int k = 0; k < GOLD_N; k++)
+    gv_image_free (g->rgb[k]);
+}
+
+static double
+gold_time (GvBackend *be, const GvParams *p, const GoldRun *g, int reps, GvDefectReport **out)
+{
+  double best = -1;
+  for (int r = 0; r <= reps; r++)
+    {
+      GvDefectReport *rep = NULL;
+      double t0 = gv_monotonic_seconds ();
+      if (gv_defects_analyze (be, g->in, GOLD_N, p->cover.out_width, p->cover.out_height,
+                              p->cover.width_mm, p->cover.height_mm, p->threads, NULL, NULL,
+                              &rep) != GV_OK)
+        return -1;
+      double dt = 1e3 * (gv_monotonic_seconds () - t0);
+      if (r > 0 && (best < 0 || dt < best))
+        best = dt;
+      gv_defect_report_free (*out);
+      *out = rep;
+    }
+  return best;
+}
+
+static int
+gold_same (const GvDefectReport *a, const GvDefectReport *b)
+{
+  if (!a || !b || a->n_defects != b->n_defects || a->n_covers != b->n_covers
+      || gv_image_compare (a->score, b->score) || gv_image_compare (a->mask, b->mask)
+      || gv_image_compare (a->print, b->print))
+    return 0;
+  for (int i = 0; i < a->n_defects; i++)
+    if (a->defects[i].kind != b->defects[i].kind || a->defects[i].area_px != b->defects[i].area_px
+        || a->defects[i].severity != b->defects[i].severity)
+      return 0;
+  for (int i = 0; i < a->n_covers && i < 8; i++)
+    if (a->align_dx[i] != b->align_dx[i] || a->align_dy[i] != b->align_dy[i])
+      return 0;
+  return 1;
+}
+
 static void
 cpu_stages (GvImage **gray, int n, const GvParams *p, int threads, double budget)
 {
@@ -346,10 +421,26 @@ main (int argc, char **argv)
     }
   else
     say ("  cpu  stage 4 maps: out of memory\n");
+  GoldRun gold;
+  GvDefectReport *gold_cpu = NULL, *gold_dev = NULL;
+  double gc = -1;
+  if (syn && gold_init (&gold, syn, W, H))
+    {
+      gc = gold_time (cpu, &p, &gold, 2, &gold_cpu);
+      if (gc >= 0)
+        say ("  cpu  %-34s %9.2f ms/run (%d golden frames of %dx%d, %d covers, %d defects)\n",
+             "stage 4 whole (defect analysis)", gc, GOLD_N, W, H, gold_cpu->n_covers,
+             gold_cpu->n_defects);
+      else
+        say ("  cpu  stage 4 whole failed: %s\n", gv_error_message ());
+    }
 
   if (!gv_backend_cuda_available (why, sizeof why) || gv_backend_cuda_new (&p, &cuda) != GV_OK)
     {
       maps_free (&maps_cpu);
+      if (syn)
+        gold_free (&gold);
+      gv_defect_report_free (gold_cpu);
       say ("\nCUDA: skipped, no CUDA device: %s\n", why[0] ? why : gv_error_message ());
       gv_backend_free (cpu);
       if (summary)
@@ -411,6 +502,20 @@ main (int argc, char **argv)
     }
   maps_free (&maps_dev);
   maps_free (&maps_cpu);
+  if (gc >= 0)
+    {
+      double gd = gold_time (cuda, &p, &gold, 5, &gold_dev);
+      if (gd >= 0)
+        say ("  gpu  %-34s %9.2f ms/run, %.1fx the CPU; same report as the CPU: %s\n",
+             "stage 4 whole (defect analysis)", gd, gc / gd,
+             gold_same (gold_cpu, gold_dev) ? "yes" : "NO");
+      else
+        say ("  gpu  stage 4 whole failed: %s\n", gv_error_message ());
+    }
+  if (syn)
+    gold_free (&gold);
+  gv_defect_report_free (gold_cpu);
+  gv_defect_report_free (gold_dev);
   long counts[GV_K_COUNT];
   if (gv_cuda_engine_launch_counts (cuda, counts))
     {
