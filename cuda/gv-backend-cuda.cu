@@ -57,6 +57,9 @@ GV_PIXEL_KERNEL (dline, GvKDLine)
 GV_PIXEL_KERNEL (dstain, GvKDStain)
 GV_PIXEL_KERNEL (gray, GvKGray)
 GV_PIXEL_KERNEL (lkrow, GvKLkRow)
+GV_PIXEL_KERNEL (dink, GvKDInk)
+GV_PIXEL_KERNEL (dilh, GvKDil)
+GV_PIXEL_KERNEL (dilv, GvKDil)
 
 /* One block per row: strided partial sums, then the tree of gv_k_tree_step (exact int64). */
 __global__ void __launch_bounds__ (GV_ROW_THREADS)
@@ -293,6 +296,9 @@ cu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
       CASE (GV_K_DSTAIN, dstain, GvKDStain)
       CASE (GV_K_GRAY, gray, GvKGray)
       CASE (GV_K_LKROW, lkrow, GvKLkRow)
+      CASE (GV_K_DINK, dink, GvKDInk)
+      CASE (GV_K_DILH, dilh, GvKDil)
+      CASE (GV_K_DILV, dilv, GvKDil)
 #undef CASE
     default:
       return gv_error_set (GV_EINVAL, "CUDA: unknown kernel %d", id);

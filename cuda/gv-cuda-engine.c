@@ -987,9 +987,10 @@ maps_check (int n, int W, int H, int M, const GvImage *print, const GvImage *gla
  * returning, also on failure. */
 static int
 maps_on_device (GvCudaExec *ex, long *counts, uint8_t *const *d_cov, int n, int W, int H, int M,
-                GvImage *print, GvImage *glare, GvImage *line, GvImage *stain, uint8_t *dark)
+                int ink_r, GvImage *print, GvImage *glare, GvImage *line, GvImage *stain,
+                uint8_t *dark)
 {
-  uint8_t *d_print = NULL, *d_glare = NULL, *d_dark = NULL;
+  uint8_t *d_print = NULL, *d_glare = NULL, *d_dark = NULL, *d_ink = NULL, *d_dil = NULL;
   float *d_line = NULL, *d_stain = NULL;
   int w = W - 2 * M, h = H - 2 * M, rc = GV_OK;
   size_t crow = 3 * (size_t) W, npx = (size_t) w * h;
@@ -1004,6 +1005,11 @@ maps_on_device (GvCudaExec *ex, long *counts, uint8_t *const *d_cov, int n, int 
   MAPS_ALLOC (d_glare, (size_t) W * H);
   if (line)
     MAPS_ALLOC (d_line, npx * sizeof (float));
+  if (line && ink_r > 0)
+    {
+      MAPS_ALLOC (d_ink, npx);
+      MAPS_ALLOC (d_dil, npx);
+    }
   if (stain)
     {
       MAPS_ALLOC (d_stain, npx * sizeof (float));
@@ -1027,6 +1033,19 @@ maps_on_device (GvCudaExec *ex, long *counts, uint8_t *const *d_cov, int n, int 
         if ((rc = ex->launch (ex, GV_K_DLINE, &ln, &lc)))
           goto out;
         counts[GV_K_DLINE]++;
+      }
+    if (line && ink_r > 0)
+      {
+        GvKDInk ik = { d_print, (int) crow, M, d_ink, w };
+        GvKDil dh = { d_ink, d_dil, w, h, ink_r, NULL, 0 }, dv = { d_dil, NULL, w, h, ink_r, d_line, w };
+        GvLaunch li = gv_launch_for (GV_K_DINK, w, h), lh = gv_launch_for (GV_K_DILH, w, h);
+        GvLaunch lv = gv_launch_for (GV_K_DILV, w, h);
+        if ((rc = ex->launch (ex, GV_K_DINK, &ik, &li)) || (rc = ex->launch (ex, GV_K_DILH, &dh, &lh))
+            || (rc = ex->launch (ex, GV_K_DILV, &dv, &lv)))
+          goto out;
+        counts[GV_K_DINK]++;
+        counts[GV_K_DILH]++;
+        counts[GV_K_DILV]++;
       }
     if (stain)
       {
@@ -1062,6 +1081,10 @@ out:
     ex->free (ex, d_stain);
   if (d_dark)
     ex->free (ex, d_dark);
+  if (d_ink)
+    ex->free (ex, d_ink);
+  if (d_dil)
+    ex->free (ex, d_dil);
   return rc;
 }
 
@@ -1092,7 +1115,7 @@ defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, 
         break;
     }
   if (rc == GV_OK)
-    rc = maps_on_device (ex, counts, d_covk, n, W, H, M, print, glare, line, stain, dark);
+    rc = maps_on_device (ex, counts, d_covk, n, W, H, M, 0, print, glare, line, stain, dark);
   else
     ex->sync (ex);
   ex->free (ex, d_cov);
@@ -1287,8 +1310,8 @@ gv_dm_device_cover (GvDmDevice *d, int k, const double Hm[9])
 }
 
 int
-gv_dm_device_maps (GvDmDevice *d, int n, int M, GvImage *print, GvImage *glare, GvImage *line,
-                   GvImage *stain, uint8_t *dark)
+gv_dm_device_maps (GvDmDevice *d, int n, int M, int ink_r, GvImage *print, GvImage *glare,
+                   GvImage *line, GvImage *stain, uint8_t *dark)
 {
   int rc;
 
@@ -1297,8 +1320,8 @@ gv_dm_device_maps (GvDmDevice *d, int n, int M, GvImage *print, GvImage *glare, 
                          d->ncov);
   if ((rc = maps_check (n, d->W, d->H, M, print, glare, line, stain, dark)))
     return rc;
-  return maps_on_device (d->e->ex, d->e->counts, d->d_cov, n, d->W, d->H, M, print, glare, line,
-                         stain, dark);
+  return maps_on_device (d->e->ex, d->e->counts, d->d_cov, n, d->W, d->H, M, ink_r, print, glare,
+                         line, stain, dark);
 }
 
 int
@@ -1371,6 +1394,9 @@ BODY (dline, GvKDLine)
 BODY (dstain, GvKDStain)
 BODY (gray, GvKGray)
 BODY (lkrow, GvKLkRow)
+BODY (dink, GvKDInk)
+BODY (dilh, GvKDil)
+BODY (dilv, GvKDil)
 
 static GvBody
 body_for (int id)
@@ -1391,6 +1417,9 @@ body_for (int id)
     case GV_K_DMEDIAN: return b_dmedian;
     case GV_K_GRAY: return b_gray;
     case GV_K_LKROW: return b_lkrow;
+    case GV_K_DINK: return b_dink;
+    case GV_K_DILH: return b_dilh;
+    case GV_K_DILV: return b_dilv;
     case GV_K_DLINE: return b_dline;
     case GV_K_DSTAIN: return b_dstain;
     default: return NULL;
@@ -1493,6 +1522,9 @@ gv_cuda_kernel_args_size (int id)
     case GV_K_DMEDIAN: return sizeof (GvKDMedian);
     case GV_K_GRAY: return sizeof (GvKGray);
     case GV_K_LKROW: return sizeof (GvKLkRow);
+    case GV_K_DINK: return sizeof (GvKDInk);
+    case GV_K_DILH:
+    case GV_K_DILV: return sizeof (GvKDil);
     case GV_K_DLINE: return sizeof (GvKDLine);
     case GV_K_DSTAIN: return sizeof (GvKDStain);
     default: return 0;

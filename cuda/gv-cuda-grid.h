@@ -63,6 +63,9 @@ typedef enum {
   GV_K_DSTAIN,   /* stage 4: stain-edge evidence and its darker side, domain w x h */
   GV_K_GRAY,     /* stage 4: gray copy of a golden frame, domain w x h of the frame */
   GV_K_LKROW,    /* stage 4: alignment terms of one row per thread, domain (rows) x 1 */
+  GV_K_DINK,     /* stage 4, 3d: black-ink mask of the print, domain w x h of the cover */
+  GV_K_DILH,     /* stage 4, 3d: its dilation, row pass, domain w x h */
+  GV_K_DILV,     /* stage 4, 3d: column pass, clearing the line evidence under it, w x h */
   GV_K_COUNT
 } GvKernelId;
 
@@ -299,6 +302,21 @@ typedef struct {
   int x0, x1, y0, y1; /* the interior the terms are taken over */
   double *rows;       /* 5 per row */
 } GvKLkRow;
+
+typedef struct {
+  const uint8_t *P; /* margined print estimate, RGB */
+  int pstride, M;
+  uint8_t *ink; /* w x h, row pitch w */
+  int w;
+} GvKDInk;
+
+typedef struct {
+  const uint8_t *src; /* w x h, row pitch w */
+  uint8_t *dst;
+  int w, h, r;
+  float *line; /* GV_K_DILV: cleared where the dilation is set (row pitch lstride floats) */
+  int lstride;
+} GvKDil;
 
 /* ---- Bodies --------------------------------------------------------------------------------- */
 
@@ -611,6 +629,25 @@ gv_k_gray (const GvKGray *a, int x, int y)
 {
   const uint8_t *p = a->src + (ptrdiff_t) y * a->sstride + 3 * (ptrdiff_t) x;
   a->dst[(ptrdiff_t) y * a->dstride + x] = gv_gray_u8 (p[0], p[1], p[2]);
+}
+
+GV_KERNEL void
+gv_k_dink (const GvKDInk *a, int x, int y)
+{
+  a->ink[(ptrdiff_t) y * a->w + x] = gv_dm_ink_at (a->P, a->pstride, a->M, x, y);
+}
+
+GV_KERNEL void
+gv_k_dilh (const GvKDil *a, int x, int y)
+{
+  a->dst[(ptrdiff_t) y * a->w + x] = gv_dk_dilate_h_at (a->src, a->w, a->r, x, y);
+}
+
+GV_KERNEL void
+gv_k_dilv (const GvKDil *a, int x, int y)
+{
+  if (gv_dk_dilate_v_at (a->src, a->w, a->h, a->r, x, y))
+    a->line[(ptrdiff_t) y * a->lstride + x] = 0.0f;
 }
 
 /* Thread x takes row x (the domain is rows x 1). */

@@ -781,6 +781,11 @@ test_emulated_defect_frames (void)
     {
       frames[k] = gv_tc_cover (FW - 16, FH - 16, 8, k); /* textured, with glare and lines */
       g_assert_nonnull (frames[k]);
+      /* and black ink across it: a row and a column of 2 px (step 3d's) */
+      for (int y = 0; y < FH; y++)
+        for (int x = 0; x < FW; x++)
+          if ((y >= 110 && y < 112) || (x >= 150 && x < 152))
+            memset (gv_image_row_u8 (frames[k], y) + 3 * x, 12, 3);
     }
   for (int k = 0; k < NF; k++)
     {
@@ -827,22 +832,56 @@ test_emulated_defect_frames (void)
       g_assert_cmpint (gv_dm_device_download_cover (d, k, got), ==, GV_OK);
       assert_same_image (want[k], got, "device cover", k);
     }
-  /* the maps from the kept covers equal the CPU's row loops on the CPU's warps */
+  /* the maps from the kept covers equal the CPU's row loops on the CPU's warps; with step 3d,
+   * the line evidence equals theirs cleared within r px of ink as gv-defects.c's step 3d does
+   * (the ink mask dilated by the shared row and column passes) */
   {
     GvTcMapSet m[2];
+    const int r = 3;
     g_assert_true (gv_tc_maps_alloc (w, h, M, &m[0]));
     g_assert_true (gv_tc_maps_alloc (w, h, M, &m[1]));
     gv_tc_maps_cpu ((const GvImage *const *) want, NF, M, 2, m[0].print, m[0].glare, m[0].line,
                     m[0].stain, m[0].dark);
-    g_assert_cmpint (gv_dm_device_maps (d, NF + 1, M, m[1].print, m[1].glare, m[1].line,
+    g_assert_cmpint (gv_dm_device_maps (d, NF + 1, M, 0, m[1].print, m[1].glare, m[1].line,
                                         m[1].stain, m[1].dark), ==, GV_EINVAL);
-    g_assert_cmpint (gv_dm_device_maps (d, NF, M, m[1].print, m[1].glare, m[1].line, m[1].stain,
-                                        m[1].dark), ==, GV_OK);
+    g_assert_cmpint (gv_dm_device_maps (d, NF, M, 0, m[1].print, m[1].glare, m[1].line,
+                                        m[1].stain, m[1].dark), ==, GV_OK);
     assert_same_image (m[0].print, m[1].print, "print estimate", NF);
     assert_same_image (m[0].glare, m[1].glare, "glare bits", NF);
     assert_same_image (m[0].line, m[1].line, "line evidence", NF);
     assert_same_image (m[0].stain, m[1].stain, "stain evidence", NF);
     g_assert_cmpmem (m[0].dark, (size_t) w * h, m[1].dark, (size_t) w * h);
+
+    guint8 *ink = g_new (guint8, (size_t) w * h), *tmp = g_new (guint8, (size_t) w * h);
+    long n_ink = 0, n_cleared = 0;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          ink[(size_t) y * w + x] = gv_dm_ink_at (m[0].print->data, (int) m[0].print->stride, M, x, y);
+          n_ink += ink[(size_t) y * w + x] != 0;
+        }
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        tmp[(size_t) y * w + x] = gv_dk_dilate_h_at (ink, w, r, x, y);
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          float *l = gv_image_row_f32 (m[0].line, y) + x;
+          if (gv_dk_dilate_v_at (tmp, w, h, r, x, y))
+            {
+              n_cleared += *l != 0.0f;
+              *l = 0.0f;
+            }
+        }
+    g_assert_cmpint (gv_dm_device_maps (d, NF, M, r, m[1].print, m[1].glare, m[1].line,
+                                        m[1].stain, m[1].dark), ==, GV_OK);
+    g_test_message ("step 3d: %ld ink pixels, %ld line-evidence pixels cleared", n_ink, n_cleared);
+    g_assert_cmpint (n_ink, >, 0);
+    g_assert_cmpint (n_cleared, >, 0);
+    assert_same_image (m[0].line, m[1].line, "line evidence after step 3d", NF);
+    assert_same_image (m[0].stain, m[1].stain, "stain evidence (step 3d leaves it)", NF);
+    g_free (ink);
+    g_free (tmp);
     gv_tc_maps_release (&m[0]);
     gv_tc_maps_release (&m[1]);
   }

@@ -436,3 +436,31 @@ gv_dk_lk_row (const uint8_t *ref, int rstride, const uint8_t *cur, int cstride, 
       o[4] += gy * ee;
     }
 }
+
+/* Binary dilation by a (2r + 1) square, as two passes (gv-defects.c's dilate, and on a device
+ * the ink mask of step 3d): the first non-zero value of the row span [x - r, x + r] of m (w x h,
+ * row pitch w), then of the column span [y - r, y + r] of that pass; 0 when none. */
+GV_KERNEL uint8_t
+gv_dk_dilate_h_at (const uint8_t *m, int w, int r, int x, int y)
+{
+  const uint8_t *row = m + (long) y * w;
+  for (int k = -r; k <= r; k++)
+    {
+      int xx = x + k;
+      if (xx >= 0 && xx < w && row[xx])
+        return row[xx];
+    }
+  return 0;
+}
+
+GV_KERNEL uint8_t
+gv_dk_dilate_v_at (const uint8_t *t, int w, int h, int r, int x, int y)
+{
+  for (int k = -r; k <= r; k++)
+    {
+      int yy = y + k;
+      if (yy >= 0 && yy < h && t[(long) yy * w + x])
+        return t[(long) yy * w + x];
+    }
+  return 0;
+}

@@ -99,6 +99,15 @@ gv_dm_stain_at (const uint8_t *P, int W, int H, int stride, int M, int x, int y,
   return gv_dk_stain_at (P, W, H, stride, x + M, y + M, dark);
 }
 
+/* Step 3d: black ink (gv_dk_is_ink) at cover pixel (x, y) of the margined print. The ink mask is
+ * dilated by a (2r + 1) square (gv_dk_dilate_h_at, gv_dk_dilate_v_at) and the line evidence
+ * cleared under it: the white gaps in text, bar codes and inked outlines are print. */
+GV_KERNEL uint8_t
+gv_dm_ink_at (const uint8_t *P, int stride, int M, int x, int y)
+{
+  return (uint8_t) gv_dk_is_ink (P + (long) (y + M) * stride + 3 * (long) (x + M));
+}
+
 /* ---- Host entry ------------------------------------------------------------------------------ */
 
 #ifdef __cplusplus
@@ -135,6 +144,9 @@ int gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, i
  *           the reference (rows: 5 * H doubles) over the interior [x0, x1] x [y0, y1];
  *   cover   warps the RGB frame with Hm into device cover k (0, 1, ... in order);
  *   maps    gv_defect_maps_device's outputs from device covers 0 .. n - 1, without uploading;
+ *           with ink_r > 0 and line, step 3d too: the line evidence is cleared within ink_r px
+ *           of black ink (gv_dm_ink_at, dilated by gv_dk_dilate_*_at: GV_K_DINK, GV_K_DILH,
+ *           GV_K_DILV), as the CPU's step 3d does;
  *   download_cover  (tests) cover k back into an RGB image of W x H.
  * Results are bit-identical to the CPU's warps, terms and maps. Errors as gv_defect_maps_device;
  * after an error the session may only be freed. Defined in cuda/gv-cuda-engine.c. */
@@ -145,7 +157,7 @@ int gv_dm_device_ref (GvDmDevice *d, const double Hm[9]);
 int gv_dm_device_lk_rows (GvDmDevice *d, const double Hm[9], int x0, int x1, int y0, int y1,
                           double *rows);
 int gv_dm_device_cover (GvDmDevice *d, int k, const double Hm[9]);
-int gv_dm_device_maps (GvDmDevice *d, int n, int M, GvImage *print, GvImage *glare,
+int gv_dm_device_maps (GvDmDevice *d, int n, int M, int ink_r, GvImage *print, GvImage *glare,
                        GvImage *line, GvImage *stain, uint8_t *dark);
 int gv_dm_device_download_cover (GvDmDevice *d, int k, GvImage *rgb);
 void gv_dm_device_free (GvDmDevice *d);

@@ -306,29 +306,14 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
 {
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
-      {
-        uint8_t v = 0;
-        for (int k = -r; k <= r && !v; k++)
-          {
-            int xx = x + k;
-            if (xx >= 0 && xx < w)
-              v = m[y * w + xx];
-          }
-        tmp[y * w + x] = v;
-      }
+      tmp[(size_t) y * w + x] = gv_dk_dilate_h_at (m, w, r, x, y);
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++)
-      {
-        uint8_t v = 0;
-        for (int k = -r; k <= r && !v; k++)
-          {
-            int yy = y + k;
-            if (yy >= 0 && yy < h)
-              v = tmp[yy * w + x];
-          }
-        m[y * w + x] = v;
-      }
+      m[(size_t) y * w + x] = gv_dk_dilate_v_at (tmp, w, h, r, x, y);
 }
+
+/* Step 3d's reach around black ink: 10 px at 1060 px width, at least 2 (working px). */
+#define INK_R(sc) ((int) lround (10 * (sc)) > 2 ? (int) lround (10 * (sc)) : 2)
 
 /* A loss at the outline must be deeper than this (working px; sc = working width / 1060): the
  * outline's own mixed pixels and the cover's shadow, 3 px, and 2 px at 1060 px width. A chip of
@@ -1016,7 +1001,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       }
     if (dev)
       {
-        rc = gv_dm_device_maps (dev, r->n_covers, M, mp, mg, line, stain, sdark);
+        rc = gv_dm_device_maps (dev, r->n_covers, M, INK_R (sc), mp, mg, line, stain, sdark);
         gv_dm_device_free (dev);
         dev = NULL;
         if (rc)
@@ -1333,25 +1318,22 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
     }
 
-  /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink):
-   * the white gaps in
-   * text, bar codes and inked outlines are print */
-  {
-    for (int y = 0; y < h; y++)
-      {
-        const uint8_t *p = gv_image_row_u8 (P, y + M) + 3 * M;
+  /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink): the white
+   * gaps in text, bar codes and inked outlines are print (on a device, done with the maps) */
+  if (!on_device)
+    {
+      for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
-          final[(size_t) y * w + x] = (uint8_t) gv_dk_is_ink (p + 3 * x);
-      }
-    dilate (final, w, h, (int) lround (10 * sc) > 2 ? (int) lround (10 * sc) : 2, tmp);
-    for (int y = 0; y < h; y++)
-      {
-        float *l = gv_image_row_f32 (line, y);
-        for (int x = 0; x < w; x++)
-          if (final[(size_t) y * w + x])
-            l[x] = 0.0f;
-      }
-  }
+          final[(size_t) y * w + x] = gv_dm_ink_at (gv_image_row_u8 (P, 0), (int) P->stride, M, x, y);
+      dilate (final, w, h, INK_R (sc), tmp);
+      for (int y = 0; y < h; y++)
+        {
+          float *l = gv_image_row_f32 (line, y);
+          for (int x = 0; x < w; x++)
+            if (final[(size_t) y * w + x])
+              l[x] = 0.0f;
+        }
+    }
 
   /* 4. score map: 1 for table inside the outline, 2a (capped at 1) for whitened lines; 0 under
    * glare in half the covers or more */

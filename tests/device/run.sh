@@ -24,9 +24,13 @@ summary="$OUT/summary.txt"
 : >"$summary"
 note() { echo "$*" | tee -a "$summary"; }
 
-# the commit: this tree's own git, else GV_COMMIT (a tree exported with git archive has none)
-if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$PWD" ]; then commit=$(git rev-parse --short HEAD)
-else commit=${GV_COMMIT:-unknown}; fi
+# the commit: GV_COMMIT when set (the device tool's copy of a tree can carry an older .git than
+# its files), else this tree's own git (+ "dirty" with uncommitted changes), else unknown
+if [ -n "${GV_COMMIT:-}" ]; then commit=$GV_COMMIT
+elif [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$PWD" ]; then
+  commit=$(git rev-parse --short HEAD)
+  git diff --quiet HEAD 2>/dev/null || commit="$commit (dirty)"
+else commit=unknown; fi
 note "GradeVault Inspector device run, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $commit"
 if command -v nvidia-smi >/dev/null 2>&1; then
   note "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | head -1)"
