@@ -826,6 +826,69 @@ test_cover_rgb_chroma (void)
   gv_image_free (rgb);
 }
 
+/* A cover whose border luma sees only in part and chroma only in the other part: a cream band at
+ * the top with the table's own chroma (table + neutral grey), below it vertical bands of light
+ * purple and of a purple with the table's luma, the last band at the right side. Luma cannot
+ * locate the right side (its lower 82 % is invisible in luma), the chroma planes alone cannot
+ * locate the top side; each side on the plane that sees it can. */
+static void
+test_cover_rgb_mixed_planes (void)
+{
+  const int W = 1280, H = 720;
+  const double q[8] = { 470.4, 84.7, 846.2, 78.3, 851.6, 655.9, 462.8, 662.1 };
+  const double src[8] = { -0.5, -0.5, 1059.5, -0.5, 1059.5, 1639.5, -0.5, 1639.5 };
+  const double table[3] = { 110, 72, 45 };  /* luma 80.3 */
+  const double cream[3] = { 240, 202, 175 }; /* table + 130 grey: the table's chroma */
+  const double purple[3] = { 95, 60, 146 };  /* luma 80.2: the table's luma */
+  const double light[3] = { 145, 110, 196 }; /* purple + 50 grey */
+  double Hm[9], Hi[9];
+  GvImage *rgb = gv_image_new (W, H, 3, GV_U8), *gray = gv_image_new (W, H, 1, GV_U8);
+  GvCoverParams p;
+  GvCoverDetection d;
+  GRand *r = g_rand_new_with_seed (11);
+
+  g_assert_cmpint (gv_homography_from_points (src, q, Hm), ==, GV_OK);
+  g_assert_cmpint (gv_homography_invert (Hm, Hi), ==, GV_OK);
+  for (int y = 0; y < H; y++)
+    {
+      guint8 *row = gv_image_row_u8 (rgb, y);
+      for (int x = 0; x < W; x++)
+        {
+          double acc[3] = { 0, 0, 0 };
+          for (int sy = 0; sy < 4; sy++)
+            for (int sx = 0; sx < 4; sx++)
+              {
+                double u, v;
+                gv_homography_apply (Hi, x - 0.375 + 0.25 * sx, y - 0.375 + 0.25 * sy, &u, &v);
+                int in = u >= -0.5 && u <= 1059.5 && v >= -0.5 && v <= 1639.5;
+                const double *c = !in ? table
+                                  : v < 300 ? cream
+                                  : ((int) ((u + 0.5) / 150) % 2) ? purple : light;
+                for (int k = 0; k < 3; k++)
+                  acc[k] += c[k] / 16.0;
+              }
+          for (int k = 0; k < 3; k++)
+            row[3 * x + k] = (guint8) CLAMP (acc[k] + g_rand_double_range (r, -3, 3) + 0.5, 0, 255);
+        }
+    }
+  gv_cover_params_init_default (&p);
+  gv_image_rgb_to_gray (rgb, gray);
+  int rl = gv_cover_detect (gray, &p, 2, &d);
+  g_test_message ("luma alone: %s", rl == GV_OK ? "found" : d.reason);
+  g_assert_cmpint (rl, ==, GV_ENOTFOUND);
+  g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
+  g_assert_true (d.found);
+  double maxe = 0;
+  for (int k = 0; k < 4; k++)
+    maxe = MAX (maxe, hypot (d.quad.x[k] - q[2 * k], d.quad.y[k] - q[2 * k + 1]));
+  g_test_message ("sides on luma and chroma: max corner error %.3f px, confidence %.2f", maxe,
+                  d.confidence);
+  g_assert_cmpfloat (maxe, <, 1.5);
+  g_rand_free (r);
+  gv_image_free (gray);
+  gv_image_free (rgb);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -846,5 +909,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/geometry/cover/threads", test_cover_threads);
   g_test_add_func ("/gv/geometry/cover/bad-input", test_cover_bad_input);
   g_test_add_func ("/gv/geometry/cover/rgb-chroma", test_cover_rgb_chroma);
+  g_test_add_func ("/gv/geometry/cover/rgb-mixed-planes", test_cover_rgb_mixed_planes);
   return g_test_run ();
 }

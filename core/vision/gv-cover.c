@@ -15,7 +15,10 @@
  * 4. At full resolution each side is refined: gray profiles across the side at every ~2 px,
  *    the sub-pixel position of the derivative peak (3-point parabola), and a line fitted by
  *    iteratively reweighted total least squares with Tukey's biweight (occluded or glared parts
- *    of the side fall out as outliers). Corners are the intersections of adjacent sides.
+ *    of the side fall out as outliers). Corners are the intersections of adjacent sides. With
+ *    other planes of the frame (gv_cover_detect_rgb: Cr, Cb), a side the gray plane cannot
+ *    locate, or whose located edge is not the outermost there, is located on the next plane
+ *    that can; the checks then run on each side's own plane.
  * The answer is "not found" whenever the evidence is weak: no quad passes, a side has too few
  * inliers, or the refined corners disagree with the coarse ones. */
 #include "gv-geometry.h"
@@ -981,9 +984,41 @@ gv_side_is_outermost (const GvImage *gray, double ax, double ay, double bx, doub
 static int
 gv_not_found (GvCoverDetection *out, const char *reason);
 
+/* Side k of the coarse quad (fx, fy: full-resolution corners) located precisely on the first of
+ * plane[from .. nplanes - 1] that can (gv_refine_side): 1 with *fit and *which set, else 0. */
+static int
+locate_side (const GvImage *const *plane, int nplanes, int from, const double *fx,
+             const double *fy, int k, int R0, double min_end, GvSideFit *fit, GvPt *pts, int maxp,
+             int *which)
+{
+  int j = (k + 1) & 3;
+  for (int a = from; a < nplanes; a++)
+    if (gv_refine_side (plane[a], fx[k], fy[k], fx[j], fy[j], R0, min_end, fit, pts, pts + maxp,
+                        maxp))
+      {
+        *which = a;
+        return 1;
+      }
+  return 0;
+}
+
+/* The detector on gray; alt (nalt planes of gray's size, or none) are tried, in order, for a side
+ * that gray cannot locate precisely at full resolution (step 4), and that side's outermost test
+ * then runs on the plane that located it. */
+static int
+cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
+                     const GvCoverParams *p, int nthreads, GvCoverDetection *out);
+
 int
 gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
                  GvCoverDetection *out)
+{
+  return cover_detect_planes (gray, NULL, 0, p, nthreads, out);
+}
+
+static int
+cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
+                     const GvCoverParams *p, int nthreads, GvCoverDetection *out)
 {
   GvSearch s;
   int *acc = NULL, ret = GV_OK;
@@ -1306,83 +1341,103 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
       }
     GvSideFit fit[4];
     GvLine fl[4];
+    /* the planes a side may be located on: gray, then each alt plane in order. A border that
+     * luma hardly sees along part of its length (dark blue print on a brown table), or where
+     * luma takes a contact shadow's edge, can stand out in a chroma plane. */
+    const GvImage *plane[3] = { gray, NULL, NULL };
+    int nplanes = 1 + (nalt < 2 ? nalt : 2), side_plane[4];
+    for (int a = 0; a + 1 < nplanes; a++)
+      plane[a + 1] = alt[a];
     double inl_sum = 0, rms_max = 0;
     int R0 = 3 * s.f + 8;
+    /* without reduction the contact shadow lies within 1..2 px and a one-polarity fit needs
+     * both ends */
+    double min_end = s.f > 1 ? GV_END_SUPPORT : 0.3;
     for (int k = 0; k < 4; k++)
-      {
-        int j = (k + 1) & 3;
-        int okr = gv_refine_side (gray, fx[k], fy[k], fx[j], fy[j], R0,
-                                  /* without reduction the contact shadow lies within 1..2 px
-                                   * and a one-polarity fit needs both ends */
-                                  s.f > 1 ? GV_END_SUPPORT : 0.3, &fit[k], pts, pts + maxp, maxp);
-        if (!okr)
-          {
-            ret = gv_not_found (out, "a side of the cover could not be located precisely");
-            goto out;
-          }
-        fl[k].nx = fit[k].nx;
-        fl[k].ny = fit[k].ny;
-        fl[k].c = fit[k].c;
-        inl_sum += fit[k].inl;
-        rms_max = fmax (rms_max, fit[k].rms);
-      }
+      if (!locate_side (plane, nplanes, 0, fx, fy, k, R0, min_end, &fit[k], pts, maxp, &side_plane[k]))
+        {
+          ret = gv_not_found (out, "a side of the cover could not be located precisely");
+          goto out;
+        }
     GvQuad q;
-    for (int k = 0; k < 4; k++)
+    for (int attempt = 0;; attempt++)
       {
-        /* corner k joins side k-1 (incoming) and side k (outgoing) */
-        double cx, cy;
-        if (!gv_intersect (&fl[(k + 3) & 3], &fl[k], &cx, &cy)
-            || hypot (cx - fx[k], cy - fy[k]) > 1.5 * R0 + 2.0)
+        inl_sum = rms_max = 0;
+        for (int k = 0; k < 4; k++)
           {
-
-            ret = gv_not_found (out, "the refined corners disagree with the coarse search");
+            fl[k].nx = fit[k].nx;
+            fl[k].ny = fit[k].ny;
+            fl[k].c = fit[k].c;
+            inl_sum += fit[k].inl;
+            rms_max = fmax (rms_max, fit[k].rms);
+          }
+        for (int k = 0; k < 4; k++)
+          {
+            /* corner k joins side k-1 (incoming) and side k (outgoing) */
+            double cx, cy;
+            if (!gv_intersect (&fl[(k + 3) & 3], &fl[k], &cx, &cy)
+                || hypot (cx - fx[k], cy - fy[k]) > 1.5 * R0 + 2.0)
+              {
+                ret = gv_not_found (out, "the refined corners disagree with the coarse search");
+                goto out;
+              }
+            q.x[k] = cx;
+            q.y[k] = cy;
+          }
+        double len[4];
+        if (!gv_quad_shape_ok (q.x, q.y, len))
+          {
+            ret = gv_not_found (out, "the refined corners do not form a convex quadrilateral");
             goto out;
           }
-        q.x[k] = cx;
-        q.y[k] = cy;
-      }
-    double len[4];
-    if (!gv_quad_shape_ok (q.x, q.y, len))
-      {
-        ret = gv_not_found (out, "the refined corners do not form a convex quadrilateral");
-        goto out;
-      }
-    /* Verification on evidence the side fits did not use: the art must not continue beyond
-     * any side. */
-    {
-      double cx = 0, cy = 0, rx[4], ry[4], inv = 1.0 / s.f, off2 = (s.f - 1) * 0.5;
-      for (int k = 0; k < 4; k++)
+        /* Verification on evidence the side fits did not use: the art must not continue beyond
+         * any side. */
         {
-          rx[k] = (q.x[k] - off2) * inv;
-          ry[k] = (q.y[k] - off2) * inv;
-          cx += 0.25 * rx[k];
-          cy += 0.25 * ry[k];
-        }
-      for (int k = 0; k < 4; k++)
-        {
-          int j = (k + 1) & 3;
-          double b = gv_outside_busy (&s, rx[k], ry[k], rx[j], ry[j], cx, cy);
-          if (b > 0.7)
+          double cx = 0, cy = 0, rx[4], ry[4], inv = 1.0 / s.f, off2 = (s.f - 1) * 0.5;
+          for (int k = 0; k < 4; k++)
             {
-              ret = gv_not_found (out, "printed detail continues beyond a side of the candidate");
-              goto out;
+              rx[k] = (q.x[k] - off2) * inv;
+              ry[k] = (q.y[k] - off2) * inv;
+              cx += 0.25 * rx[k];
+              cy += 0.25 * ry[k];
+            }
+          for (int k = 0; k < 4; k++)
+            {
+              int j = (k + 1) & 3;
+              double b = gv_outside_busy (&s, rx[k], ry[k], rx[j], ry[j], cx, cy);
+              if (b > 0.7)
+                {
+                  ret = gv_not_found (out, "printed detail continues beyond a side of the candidate");
+                  goto out;
+                }
             }
         }
-    }
-    {
-      double cx = 0.25 * (q.x[0] + q.x[1] + q.x[2] + q.x[3]);
-      double cy = 0.25 * (q.y[0] + q.y[1] + q.y[2] + q.y[3]);
-      for (int k = 0; k < 4; k++)
+        /* the paper's edge is the outermost one on the plane that located the side; where it is
+         * not, the side is located again on the next plane (at most once per side and plane) */
+        int again = 0;
         {
-          int j = (k + 1) & 3;
-          if (!gv_side_is_outermost (gray, q.x[k], q.y[k], q.x[j], q.y[j], cx, cy))
+          double cx = 0.25 * (q.x[0] + q.x[1] + q.x[2] + q.x[3]);
+          double cy = 0.25 * (q.y[0] + q.y[1] + q.y[2] + q.y[3]);
+          for (int k = 0; k < 4 && !again; k++)
             {
-              ret = gv_not_found (out, "the cover's edge is ambiguous (a second edge runs just "
-                                       "outside a side)");
-              goto out;
+              int j = (k + 1) & 3;
+              if (gv_side_is_outermost (plane[side_plane[k]], q.x[k], q.y[k], q.x[j], q.y[j], cx,
+                                        cy))
+                continue;
+              if (attempt >= 4
+                  || !locate_side (plane, nplanes, side_plane[k] + 1, fx, fy, k, R0, min_end,
+                                   &fit[k], pts, maxp, &side_plane[k]))
+                {
+                  ret = gv_not_found (out, "the cover's edge is ambiguous (a second edge runs just "
+                                           "outside a side)");
+                  goto out;
+                }
+              again = 1;
             }
         }
-    }
+        if (!again)
+          break;
+      }
     out->quad = q;
     double fsum = 0;
     for (int k = 0; k < 4; k++)
@@ -1472,11 +1527,14 @@ gv_cover_detect_rgb (const GvImage *rgb, const GvCoverParams *p, int nthreads,
       goto out;
   gv_image_rgb_to_gray (rgb, planes[0]);
   gv_rgb_to_chroma (rgb, planes[2], planes[1]);
-  /* Luma first (where the edges are sharpest); the chroma planes only when luma finds nothing.
-   * Each plane's answer passes the same verification, so a plane never adds a weaker quad. */
+  /* Luma first (where the edges are sharpest), a side luma cannot locate from a chroma plane;
+   * the chroma planes alone only when that finds nothing. Each answer passes the same
+   * verification, so a plane never adds a weaker quad. */
   for (int i = 0; i < 3; i++)
     {
-      rc = gv_cover_detect (planes[i], p, nthreads, i == 0 ? &first : out);
+      const GvImage *alt[2] = { planes[1], planes[2] };
+      rc = cover_detect_planes (planes[i], alt, i == 0 ? 2 : 0, p, nthreads,
+                                i == 0 ? &first : out);
       if (i == 0)
         *out = first;
       if (rc == GV_OK && out->found)

@@ -29,8 +29,11 @@ typedef struct {
 int gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
                      GvCoverDetection *out);
 
-/* The same on an RGB frame (U8, 3 channels): luma first, then the Cr and Cb planes when luma
- * finds nothing (covers whose colour differs from the table but whose brightness does not). */
+/* The same on an RGB frame (U8, 3 channels): luma first, with a side that luma cannot locate
+ * precisely (or where luma takes another edge just inside the paper's) located on the Cr, then
+ * the Cb plane (dark blue print on a brown table: a border luma sees along part of its length
+ * only); then the Cr and Cb planes alone when that finds nothing (covers whose colour differs
+ * from the table but whose brightness does not). */
 int gv_cover_detect_rgb (const GvImage *rgb, const GvCoverParams *p, int nthreads,
                          GvCoverDetection *out);
 
