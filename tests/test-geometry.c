@@ -762,20 +762,17 @@ test_cover_bad_input (void)
   gv_image_free (tiny);
 }
 
-/* A dark red cover on a dark blue table: nearly the same luma, very different chroma. The RGB
- * detector must find it (on a chroma plane) within 2 px; luma alone may not. */
-static void
-test_cover_rgb_chroma (void)
+/* An RGB frame W x H of a 1060 x 1640 cover at corners q (outer boundary, pixel centres at
+ * integers) on a table: colour (u, v, in) gives a point's colour (cover texture px, in = 0 on
+ * the table), 4 x 4 supersampled for an antialiased paper edge, plus noise of +-3 from seed. */
+static GvImage *
+render_cover_rgb (int W, int H, const double q[8], guint32 seed,
+                  const double *(*colour) (double u, double v, int in))
 {
-  const int W = 1280, H = 720;
-  /* Cover corners (outer boundary, pixel centres at integers), slight perspective. */
-  const double q[8] = { 480.3, 90.6, 850.7, 80.2, 862.4, 650.8, 470.9, 660.3 };
   const double src[8] = { -0.5, -0.5, 1059.5, -0.5, 1059.5, 1639.5, -0.5, 1639.5 };
   double Hm[9], Hi[9];
   GvImage *rgb = gv_image_new (W, H, 3, GV_U8);
-  GvCoverParams p;
-  GvCoverDetection d;
-  GRand *r = g_rand_new_with_seed (5);
+  GRand *r = g_rand_new_with_seed (seed);
 
   g_assert_cmpint (gv_homography_from_points (src, q, Hm), ==, GV_OK);
   g_assert_cmpint (gv_homography_invert (Hm, Hi), ==, GV_OK);
@@ -785,17 +782,13 @@ test_cover_rgb_chroma (void)
       for (int x = 0; x < W; x++)
         {
           double acc[3] = { 0, 0, 0 };
-          /* 4x4 supersampling for an antialiased paper edge. */
           for (int sy = 0; sy < 4; sy++)
             for (int sx = 0; sx < 4; sx++)
               {
                 double u, v;
                 gv_homography_apply (Hi, x - 0.375 + 0.25 * sx, y - 0.375 + 0.25 * sy, &u, &v);
                 int in = u >= -0.5 && u <= 1059.5 && v >= -0.5 && v <= 1639.5;
-                int stripe = in && ((int) (u / 90) + (int) (v / 130)) % 2;
-                const double *c = !in ? (const double[3]) { 42, 62, 98 }
-                                      : stripe ? (const double[3]) { 120, 28, 34 }
-                                               : (const double[3]) { 140, 22, 30 };
+                const double *c = colour (u, v, in);
                 for (int k = 0; k < 3; k++)
                   acc[k] += c[k] / 16.0;
               }
@@ -806,6 +799,31 @@ test_cover_rgb_chroma (void)
             }
         }
     }
+  g_rand_free (r);
+  return rgb;
+}
+
+/* dark red stripes on a dark blue table */
+static const double *
+red_on_blue (double u, double v, int in)
+{
+  static const double table[3] = { 42, 62, 98 }, a[3] = { 120, 28, 34 }, b[3] = { 140, 22, 30 };
+  int stripe = in && ((int) (u / 90) + (int) (v / 130)) % 2;
+  return !in ? table : stripe ? a : b;
+}
+
+/* A dark red cover on a dark blue table: nearly the same luma, very different chroma. The RGB
+ * detector must find it (on a chroma plane) within 2 px; luma alone may not. */
+static void
+test_cover_rgb_chroma (void)
+{
+  const int W = 1280, H = 720;
+  /* Cover corners (outer boundary, pixel centres at integers), slight perspective. */
+  const double q[8] = { 480.3, 90.6, 850.7, 80.2, 862.4, 650.8, 470.9, 660.3 };
+  GvImage *rgb = render_cover_rgb (W, H, q, 5, red_on_blue);
+  GvCoverParams p;
+  GvCoverDetection d;
+
   gv_cover_params_init_default (&p);
   {
     GvImage *gray = gv_image_new (W, H, 1, GV_U8);
@@ -822,7 +840,6 @@ test_cover_rgb_chroma (void)
   g_test_message ("chroma-only cover: max corner error %.3f px, confidence %.2f", maxe,
                   d.confidence);
   g_assert_cmpfloat (maxe, <, 2.0);
-  g_rand_free (r);
   gv_image_free (rgb);
 }
 
@@ -831,46 +848,26 @@ test_cover_rgb_chroma (void)
  * purple and of a purple with the table's luma, the last band at the right side. Luma cannot
  * locate the right side (its lower 82 % is invisible in luma), the chroma planes alone cannot
  * locate the top side; each side on the plane that sees it can. */
+static const double *
+mixed_planes_colour (double u, double v, int in)
+{
+  static const double table[3] = { 110, 72, 45 };  /* luma 80.3 */
+  static const double cream[3] = { 240, 202, 175 }; /* table + 130 grey: the table's chroma */
+  static const double purple[3] = { 95, 60, 146 };  /* luma 80.2: the table's luma */
+  static const double light[3] = { 145, 110, 196 }; /* purple + 50 grey */
+  return !in ? table : v < 300 ? cream : ((int) ((u + 0.5) / 150) % 2) ? purple : light;
+}
+
 static void
 test_cover_rgb_mixed_planes (void)
 {
   const int W = 1280, H = 720;
   const double q[8] = { 470.4, 84.7, 846.2, 78.3, 851.6, 655.9, 462.8, 662.1 };
-  const double src[8] = { -0.5, -0.5, 1059.5, -0.5, 1059.5, 1639.5, -0.5, 1639.5 };
-  const double table[3] = { 110, 72, 45 };  /* luma 80.3 */
-  const double cream[3] = { 240, 202, 175 }; /* table + 130 grey: the table's chroma */
-  const double purple[3] = { 95, 60, 146 };  /* luma 80.2: the table's luma */
-  const double light[3] = { 145, 110, 196 }; /* purple + 50 grey */
-  double Hm[9], Hi[9];
-  GvImage *rgb = gv_image_new (W, H, 3, GV_U8), *gray = gv_image_new (W, H, 1, GV_U8);
+  GvImage *rgb = render_cover_rgb (W, H, q, 11, mixed_planes_colour);
+  GvImage *gray = gv_image_new (W, H, 1, GV_U8);
   GvCoverParams p;
   GvCoverDetection d;
-  GRand *r = g_rand_new_with_seed (11);
 
-  g_assert_cmpint (gv_homography_from_points (src, q, Hm), ==, GV_OK);
-  g_assert_cmpint (gv_homography_invert (Hm, Hi), ==, GV_OK);
-  for (int y = 0; y < H; y++)
-    {
-      guint8 *row = gv_image_row_u8 (rgb, y);
-      for (int x = 0; x < W; x++)
-        {
-          double acc[3] = { 0, 0, 0 };
-          for (int sy = 0; sy < 4; sy++)
-            for (int sx = 0; sx < 4; sx++)
-              {
-                double u, v;
-                gv_homography_apply (Hi, x - 0.375 + 0.25 * sx, y - 0.375 + 0.25 * sy, &u, &v);
-                int in = u >= -0.5 && u <= 1059.5 && v >= -0.5 && v <= 1639.5;
-                const double *c = !in ? table
-                                  : v < 300 ? cream
-                                  : ((int) ((u + 0.5) / 150) % 2) ? purple : light;
-                for (int k = 0; k < 3; k++)
-                  acc[k] += c[k] / 16.0;
-              }
-          for (int k = 0; k < 3; k++)
-            row[3 * x + k] = (guint8) CLAMP (acc[k] + g_rand_double_range (r, -3, 3) + 0.5, 0, 255);
-        }
-    }
   gv_cover_params_init_default (&p);
   gv_image_rgb_to_gray (rgb, gray);
   int rl = gv_cover_detect (gray, &p, 2, &d);
@@ -884,7 +881,6 @@ test_cover_rgb_mixed_planes (void)
   g_test_message ("sides on luma and chroma: max corner error %.3f px, confidence %.2f", maxe,
                   d.confidence);
   g_assert_cmpfloat (maxe, <, 1.5);
-  g_rand_free (r);
   gv_image_free (gray);
   gv_image_free (rgb);
 }
