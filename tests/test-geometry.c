@@ -534,6 +534,16 @@ test_cover_cut (void)
   gv_image_free (img);
 }
 
+/* The largest distance between a detected corner and the true one (truth: x, y per corner). */
+static double
+max_corner_error (const GvQuad *quad, const double truth[8])
+{
+  double maxe = 0;
+  for (int k = 0; k < 4; k++)
+    maxe = MAX (maxe, hypot (quad->x[k] - truth[2 * k], quad->y[k] - truth[2 * k + 1]));
+  return maxe;
+}
+
 /* Random poses: size 35..92 % of the frame height, rotation +-12 degrees, keystone both ways,
  * position anywhere the cover stays 4 px inside the frame, glare or finger at random.
  * GV_GEOMETRY_POSES=n runs n of them (default 8). A miss is allowed (reported); a quad found
@@ -588,10 +598,7 @@ test_cover_random (void)
       p.min_area_frac = 0.02;
       GvImage *img = render_case (&c, truth);
       int ret = gv_cover_detect (img, &p, 1, &d);
-      double maxe = 0;
-      if (ret == GV_OK)
-        for (int k = 0; k < 4; k++)
-          maxe = MAX (maxe, hypot (d.quad.x[k] - truth[2 * k], d.quad.y[k] - truth[2 * k + 1]));
+      double maxe = ret == GV_OK ? max_corner_error (&d.quad, truth) : 0;
       g_test_message ("pose %d: h %.0f angle %.1f keystone %.2f tilt %.2f glare %d finger %d: "
                       "ret %d max error %.3f px%s%s", i, c.height, c.angle_deg, c.keystone,
                       c.side_tilt, c.glare, c.finger, ret, maxe, ret ? " reason " : "", d.reason);
@@ -665,10 +672,7 @@ test_cover_synth (void)
           n++;
           g_assert_cmpint (gv_image_rgb_to_gray (rgb, gray), ==, GV_OK);
           int ret = gv_cover_detect (gray, &p, 0, &d);
-          double maxe = 0, maxs = 0;
-          for (int k = 0; k < 4 && ret == GV_OK; k++)
-            maxe = MAX (maxe, hypot (d.quad.x[k] - t.corners[2 * k],
-                                     d.quad.y[k] - t.corners[2 * k + 1]));
+          double maxe = ret == GV_OK ? max_corner_error (&d.quad, t.corners) : 0, maxs = 0;
           g_assert_cmpint (gv_resize_area_u8 (gray, small, 0), ==, GV_OK);
           int rs = gv_cover_detect (small, &p, 0, &ds);
           /* pixel centres: x_small = (x + 0.5) / sc - 0.5 */
@@ -834,9 +838,7 @@ test_cover_rgb_chroma (void)
   }
   g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
   g_assert_true (d.found);
-  double maxe = 0;
-  for (int k = 0; k < 4; k++)
-    maxe = MAX (maxe, hypot (d.quad.x[k] - q[2 * k], d.quad.y[k] - q[2 * k + 1]));
+  double maxe = max_corner_error (&d.quad, q);
   g_test_message ("chroma-only cover: max corner error %.3f px, confidence %.2f", maxe,
                   d.confidence);
   g_assert_cmpfloat (maxe, <, 2.0);
@@ -875,9 +877,7 @@ test_cover_rgb_mixed_planes (void)
   g_assert_cmpint (rl, ==, GV_ENOTFOUND);
   g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
   g_assert_true (d.found);
-  double maxe = 0;
-  for (int k = 0; k < 4; k++)
-    maxe = MAX (maxe, hypot (d.quad.x[k] - q[2 * k], d.quad.y[k] - q[2 * k + 1]));
+  double maxe = max_corner_error (&d.quad, q);
   g_test_message ("sides on luma and chroma: max corner error %.3f px, confidence %.2f", maxe,
                   d.confidence);
   g_assert_cmpfloat (maxe, <, 1.5);

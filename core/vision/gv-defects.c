@@ -415,33 +415,25 @@ stain_star (const int *rim, int x0, int y0, int bw, int bh, double *rad, double 
         return 0;
       rr = sqrt (r2);
     }
-  if (round) /* the share of rim pixels the second fit kept */
-    {
-      long tot = 0, in = 0;
-      for (int y = 0; y < bh; y++)
-        for (int x = 0; x < bw; x++)
-          if (rim[y * bw + x])
-            {
-              double dx = x - ccx, dy = y - ccy;
-              tot++;
-              in += fabs (sqrt (dx * dx + dy * dy) - rr) <= 0.3 * rr;
-            }
-      *round = tot ? in / (double) tot : 0;
-    }
   double sum[GV_DK_STAR_BINS] = { 0 };
   int cnt[GV_DK_STAR_BINS] = { 0 };
+  long tot = 0, kept = 0;
   for (int y = 0; y < bh; y++)
     for (int x = 0; x < bw; x++)
       if (rim[y * bw + x])
         {
           double dx = x - ccx, dy = y - ccy;
+          tot++;
           if (fabs (sqrt (dx * dx + dy * dy) - rr) > 0.3 * rr)
             continue;
+          kept++;
           int b = (int) floor ((atan2 (dy, dx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS);
           b = b < 0 ? 0 : (b >= GV_DK_STAR_BINS ? GV_DK_STAR_BINS - 1 : b);
           sum[b] += sqrt (dx * dx + dy * dy);
           cnt[b]++;
         }
+  if (round) /* the share of rim pixels the second fit kept */
+    *round = tot ? kept / (double) tot : 0;
   int have = 0;
   for (int b = 0; b < GV_DK_STAR_BINS; b++)
     {
