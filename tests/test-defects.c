@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <math.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "gv-defects.h"
 #include "gv-error.h"
@@ -484,6 +485,38 @@ crease_cover_px (double u, double v, float *rgb)
       rgb[c] += 0.6f * (paper[c] - rgb[c]);
 }
 
+/* A stain over halftone: brown dots of 1.9 px radius every 5 px (10 at 1060 px width: the
+ * renderer's coarsest) on yellow print, from 60 px off the spine (the gaps between dot rows
+ * reaching the spine read as stress lines). Dot and gap differ as a tint does, so the print
+ * itself is full of stain edges. halftone_case 1: gv-synth's stain (brown tint 0.37, coffee
+ * ring) of radius 55 px (110 at 1060 px width) centred at (300, 420); 0: the halftone alone;
+ * 2: a printed disc of radius 120 (240 at 1060 px width, as the renderer's planets) centred at
+ * (300, 420) instead, the same dots on orange ground inside a black outline of 2.5 px. */
+static int halftone_case;
+
+static void
+halftone_cover_px (double u, double v, float *rgb)
+{
+  const float k[3] = { 0.22f, 0.40f, 0.62f };
+  double du = fmod (u, 5.0) - 2.5, dv = fmod (v, 5.0) - 2.5;
+  double d = hypot (u - 300.0, v - 420.0) - (halftone_case == 2 ? 120.0 : 55.0);
+  rgb[0] = 225.0f, rgb[1] = 215.0f, rgb[2] = 110.0f;
+  if (u < 60.0)
+    return;
+  if (halftone_case == 2 && d < 0)
+    rgb[0] = 235.0f, rgb[1] = 140.0f, rgb[2] = 40.0f;
+  if (du * du + dv * dv < 1.9 * 1.9)
+    rgb[0] = 190.0f, rgb[1] = 140.0f, rgb[2] = 50.0f;
+  if (halftone_case == 2 && fabs (d) < 1.25)
+    rgb[0] = rgb[1] = rgb[2] = 20.0f;
+  if (halftone_case == 1 && d < 0)
+    {
+      float t = (float) (0.37 * (1.0 + 0.8 * exp (-d * d / 8.0)));
+      for (int i = 0; i < 3; i++)
+        rgb[i] *= 1.0f - t * k[i];
+    }
+}
+
 static GvDefectReport *
 scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, double cu, double cv,
                double rad)
@@ -660,6 +693,42 @@ test_spine_lines_video (void)
   gv_defect_report_free (two);
 }
 
+/* A stain over halftone: on the print the tint fit at +-3 px meets dot and gap; on the
+ * descreened print (3e') its rim is a clean step: one stain where it was drawn. The halftone
+ * alone: no defect; with a printed disc of a tint-like colour larger than any stain the
+ * second pass takes (200 px in radius at 1060 px width): no defect. */
+static void
+test_stain_over_halftone (void)
+{
+  halftone_case = 1;
+  GvDefectReport *stain = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  halftone_case = 0;
+  GvDefectReport *plain = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  halftone_case = 2;
+  GvDefectReport *disc = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  scene_log ("stain over halftone", stain);
+  scene_log ("halftone", plain);
+  scene_log ("printed disc", disc);
+  int n_stain = 0;
+  for (int i = 0; i < stain->n_defects; i++)
+    {
+      const GvDefect *d = &stain->defects[i];
+      g_assert_cmpint (d->kind, ==, GV_DK_STAIN);
+      n_stain++;
+      /* its box against the drawn one (u 245..355, v 365..475) */
+      g_assert_cmpint (abs (d->bbox[0] - 245), <=, 8);
+      g_assert_cmpint (abs (d->bbox[1] - 365), <=, 8);
+      g_assert_cmpint (abs (d->bbox[0] + d->bbox[2] - 355), <=, 8);
+      g_assert_cmpint (abs (d->bbox[1] + d->bbox[3] - 475), <=, 8);
+    }
+  g_assert_cmpint (n_stain, ==, 1);
+  g_assert_cmpint (plain->n_defects, ==, 0);
+  g_assert_cmpint (disc->n_defects, ==, 0);
+  gv_defect_report_free (stain);
+  gv_defect_report_free (plain);
+  gv_defect_report_free (disc);
+}
+
 /* The gaps between a bar code's bars are white ink between blurred black strokes, not
  * scratches: no defect. */
 static void
@@ -823,6 +892,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/grade-monotonic", test_grade_monotonic);
   g_test_add_func ("/gv/defects/threads-identical", test_threads_identical);
   g_test_add_func ("/gv/defects/stain-joined-to-print", test_stain_joined_to_print);
+  g_test_add_func ("/gv/defects/stain-over-halftone", test_stain_over_halftone);
   g_test_add_func ("/gv/defects/spine-lines-video", test_spine_lines_video);
   g_test_add_func ("/gv/defects/corner-wear-shape", test_corner_wear_shape);
   g_test_add_func ("/gv/defects/barcode-not-scratch", test_barcode_not_scratch);

@@ -350,6 +350,30 @@ gv_dk_stain_at (const uint8_t *img, int w, int h, int stride, int x, int y, uint
   return best;
 }
 
+/* Descreened print for the second stain pass (gv-defects.c, 5d and 5e on it): a stain over
+ * halftone has dot and gap on either side of its rim at +-3 px, so the tint fit above meets the
+ * print's own contrast; averaged over about one halftone period the print is flat and the rim a
+ * clean step. Per channel the mean of the (2r + 1) x (2r + 1) pixels around (x, y) that lie in
+ * the w x h image, rounded half up (integer sums: identical on every backend). */
+GV_KERNEL void
+gv_dk_box_px (const uint8_t *img, int w, int h, int stride, int x, int y, int r, uint8_t *out)
+{
+  int s[3] = { 0, 0, 0 }, n = 0;
+  int ya = y - r < 0 ? 0 : y - r, yb = y + r > h - 1 ? h - 1 : y + r;
+  int xa = x - r < 0 ? 0 : x - r, xb = x + r > w - 1 ? w - 1 : x + r;
+  for (int yy = ya; yy <= yb; yy++)
+    {
+      const uint8_t *row = img + (long) yy * stride;
+      for (int xx = xa; xx <= xb; xx++)
+        {
+          s[0] += row[3 * xx], s[1] += row[3 * xx + 1], s[2] += row[3 * xx + 2];
+          n++;
+        }
+    }
+  for (int c = 0; c < 3; c++)
+    out[c] = (uint8_t) ((s[c] + n / 2) / n);
+}
+
 /* Table seen through a loss may lie in the cover's own shadow, while the strip beside the
  * cover where t is measured (outside the outline) is lit, as beside the sides facing the
  * light: the table colour times a shade from GV_DK_TABLE_SHADE (a flat cover's darkest

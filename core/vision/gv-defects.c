@@ -182,8 +182,8 @@ median_rows (void *data, int b, int e)
 
 /* ------------------------------------------------------------------ line and stain evidence */
 
-/* Whitened-line and stain-edge evidence of one row band (the device path runs the same
- * per-pixel functions as two launches). */
+/* Whitened-line (unless line is NULL) and stain-edge evidence of one row band (the device path
+ * runs the same per-pixel functions as two launches). */
 typedef struct {
   const GvImage *print;
   GvImage *line, *stain; /* F32, cover size */
@@ -199,13 +199,35 @@ evidence_rows (void *data, int b, int e)
   const uint8_t *px = (const uint8_t *) P->data;
   for (int y = b; y < e; y++)
     {
-      float *ol = gv_image_row_f32 (c->line, y), *os = gv_image_row_f32 (c->stain, y);
+      float *ol = c->line ? gv_image_row_f32 (c->line, y) : NULL, *os = gv_image_row_f32 (c->stain, y);
       uint8_t *dk = c->dark + (size_t) y * c->stain->width;
-      for (int x = 0; x < c->line->width; x++)
+      for (int x = 0; x < c->stain->width; x++)
         {
-          ol[x] = gv_dm_line_at (px, P->width, P->height, (int) P->stride, c->M, x, y);
+          if (ol)
+            ol[x] = gv_dm_line_at (px, P->width, P->height, (int) P->stride, c->M, x, y);
           os[x] = gv_dm_stain_at (px, P->width, P->height, (int) P->stride, c->M, x, y, dk + x);
         }
+    }
+}
+
+/* The descreened print (gv_dk_box_px) of one row band. */
+typedef struct {
+  const GvImage *print;
+  GvImage *out;
+  int r;
+} DescreenCtx;
+
+static void
+descreen_rows (void *data, int b, int e)
+{
+  DescreenCtx *c = data;
+  const GvImage *P = c->print;
+  for (int y = b; y < e; y++)
+    {
+      uint8_t *o = gv_image_row_u8 (c->out, y);
+      for (int x = 0; x < P->width; x++)
+        gv_dk_box_px ((const uint8_t *) P->data, P->width, P->height, (int) P->stride, x, y, c->r,
+                      o + 3 * x);
     }
 }
 
@@ -671,10 +693,15 @@ done:
 #define GV_DK_VOTE_INSIDE 0.2
 #define GV_DK_VOTE_POLARITY 0.85
 #define GV_DK_VOTE_TRIES 8
+/* The second stain pass (on the descreened print, 5d and 5e) takes stains from this radius (px at
+ * 1060 px width; the first pass from 30): smaller rims on the descreened print are letters and
+ * dot clusters of the print (radius 37..57 px on the eight benchmark sets; severe stains there
+ * 75 px and more). */
+#define GV_DK_STAIN2_RMIN 60
 
 static int
 stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t *edge,
-                const uint8_t *sdark, uint8_t *final, GvDefectReport *r)
+                const uint8_t *sdark, uint8_t *final, GvDefectReport *r, double rmin_r)
 {
   int cell = (int) lround (8 * sc) > 2 ? (int) lround (8 * sc) : 2;
   int gw = w / cell + 1, gh = h / cell + 1, found = 0;
@@ -823,7 +850,7 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
                 fin += c > 0.5, fout += c < -0.5;
               }
           ok = core > 0 && other <= GV_DK_VOTE_INSIDE * core && fin >= GV_DK_VOTE_POLARITY * (fin + fout) && area * 4 < inside
-               && 2 * rm >= 60 * sc && 2 * rm <= 600 * sc;
+               && rm >= rmin_r * sc && 2 * rm <= 600 * sc;
         }
       /* its rim pixels vote no more, found or not */
       for (int y = y0; y <= y1; y++)
@@ -902,8 +929,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
 {
   GvDefectReport *r = calloc (1, sizeof *r);
   GvImage *covers[GV_DEFECTS_MAX_COVERS] = { 0 };
-  GvImage *ref = NULL, *gray = NULL, *line = NULL, *stain = NULL;
-  uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL, *sdark = NULL;
+  GvImage *ref = NULL, *gray = NULL, *line = NULL, *stain = NULL, *descreened = NULL, *stain2 = NULL;
+  uint8_t *missing = NULL, *cand = NULL, *tmp = NULL, *final = NULL, *sdark = NULL, *sdark2 = NULL;
   int *lab = NULL, *grp = NULL;
   Comp *comps = NULL, *gsum = NULL;
   LineFeat *feat = NULL;
@@ -1338,6 +1365,25 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       EvidenceCtx ec = { P, line, stain, sdark, M };
       gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
     }
+
+  /* 3e'. stain edges on the descreened print, for the second stain pass (5d, 5e): the mean over
+   * a box of 2r + 1 px, r = 4 px at 1060 px width (the halftone pitch is 6..10 px), at least 1.
+   * On the host for both backends (the print is downloaded) */
+  {
+    int br = (int) lround (4 * sc) > 1 ? (int) lround (4 * sc) : 1;
+    descreened = gv_image_new (W, Hh, 3, GV_U8);
+    stain2 = gv_image_new (w, h, 1, GV_F32);
+    sdark2 = calloc (npx, 1);
+    if (!descreened || !stain2 || !sdark2)
+      {
+        rc = gv_error_set (GV_ENOMEM, "out of memory");
+        goto out;
+      }
+    DescreenCtx dc = { P, descreened, br };
+    gv_parallel_for (nthreads, Hh, 8, descreen_rows, &dc);
+    EvidenceCtx ec = { descreened, NULL, stain2, sdark2, M };
+    gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
+  }
 
   /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink): the white
    * gaps in text, bar codes and inked outlines are print (on a device, done with the maps) */
@@ -1882,301 +1928,333 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       rc = gv_error_code ();
       goto out;
     }
-  /* 5d. stains: a closed contour of stain edges 60 to 600 px across (at 1060 px width),
-   * filled; open contours are print */
-  {
-    uint8_t *e = cand; /* reused: stain edges, then joined */
-    for (int y = 0; y < h; y++)
+  /* 5d and 5e run twice: on the stain edges of the print (3e), then on those of the descreened
+   * print (3e'), where a rim over halftone is a clean step. The second pass takes stains from
+   * GV_DK_STAIN2_RMIN px in radius; in 5d only those whose outline is known all round (star),
+   * at most GV_DK_VOTE_RMAX px in radius and mostly not found by the first pass */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      const GvImage *stain_p = pass ? stain2 : stain;
+      const uint8_t *sdark_p = pass ? sdark2 : sdark;
+      /* 5d. stains: a closed contour of stain edges 60 to 600 px across (at 1060 px width),
+       * filled; open contours are print */
       {
-        const float *st = gv_image_row_f32 (stain, y);
-        const uint8_t *g = gv_image_row_u8 (r->glare, y);
-        for (int x = 0; x < w; x++)
-          e[(size_t) y * w + x] = st[x] > 0.0f && __builtin_popcount (g[x]) < half;
-      }
-    memcpy (missing, e, npx); /* reused: the edges before joining */
-    dilate (e, w, h, (int) lround (6 * sc) > 1 ? (int) lround (6 * sc) : 1, tmp);
-    free (comps);
-    comps = NULL;
-    int ns = label_components (e, missing, w, h, lab, &comps);
-    int *q = malloc (sizeof (int) * npx), *fstack = malloc (sizeof (int) * npx);
-    if (ns < 0 || !q || !fstack)
-      {
+        uint8_t *e = cand; /* reused: stain edges, then joined */
+        for (int y = 0; y < h; y++)
+          {
+            const float *st = gv_image_row_f32 (stain_p, y);
+            const uint8_t *g = gv_image_row_u8 (r->glare, y);
+            for (int x = 0; x < w; x++)
+              e[(size_t) y * w + x] = st[x] > 0.0f && __builtin_popcount (g[x]) < half;
+          }
+        memcpy (missing, e, npx); /* reused: the edges before joining */
+        dilate (e, w, h, (int) lround (6 * sc) > 1 ? (int) lround (6 * sc) : 1, tmp);
+        free (comps);
+        comps = NULL;
+        int ns = label_components (e, missing, w, h, lab, &comps);
+        int *q = malloc (sizeof (int) * npx), *fstack = malloc (sizeof (int) * npx);
+        if (ns < 0 || !q || !fstack)
+          {
+            free (q);
+            free (fstack);
+            rc = gv_error_set (GV_ENOMEM, "out of memory");
+            goto out;
+          }
+        for (int ci = 0; ci < ns && r->n_defects < 250; ci++)
+          {
+            Comp *c = &comps[ci];
+            int bw = c->x1 - c->x0 + 1, bh = c->y1 - c->y0 + 1;
+            if (c->area <= 0 || bw < 60 * sc || bh < 60 * sc || bw > 600 * sc || bh > 600 * sc)
+              continue;
+            /* an outline, not a textured patch: on average at most a 20 px (at 1060 px width)
+             * band of edges around the box's inscribed ellipse */
+            if (c->area > 20 * sc * M_PI * 0.5 * (bw + bh))
+              continue;
+            /* inside: at least 3 of the 4 rays from the pixel (left, right, up, down), or two
+             * opposite ones, first meet an edge pixel of the contour whose darker side faces the
+             * pixel (tolerates gaps where the tint is invisible on the print; print edges joined to
+             * the outline face either way and enclose nothing); bits of q: left, right, up, down */
+            int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1;
+            int star_ok = 0;
+            double star_r[GV_DK_STAR_BINS], star_cx = 0, star_cy = 0;
+            memset (q, 0, sizeof (int) * (size_t) bw * bh);
+            for (int y = y0; y <= y1; y++)
+              for (int dir = 0; dir < 2; dir++)
+                {
+                  int facing = 0;
+                  for (int i = 0; i < bw; i++)
+                    {
+                      int x = dir ? x1 - i : x0 + i;
+                      size_t kk = (size_t) y * w + x;
+                      q[(y - y0) * bw + (x - x0)] |= facing << dir;
+                      if (lab[kk] == ci + 1 && missing[kk])
+                        {
+                          int ddx = sdark_p[kk] % 7 - 3;
+                          if (ddx != 0) /* an edge across the scan changes nothing */
+                            facing = dir ? ddx < 0 : ddx > 0;
+                        }
+                    }
+                }
+            for (int x = x0; x <= x1; x++)
+              for (int dir = 0; dir < 2; dir++)
+                {
+                  int facing = 0;
+                  for (int i = 0; i < bh; i++)
+                    {
+                      int y = dir ? y1 - i : y0 + i;
+                      size_t kk = (size_t) y * w + x;
+                      q[(y - y0) * bw + (x - x0)] |= facing << (2 + dir);
+                      if (lab[kk] == ci + 1 && missing[kk])
+                        {
+                          int ddy = sdark_p[kk] / 7 - 3;
+                          if (ddy != 0)
+                            facing = dir ? ddy < 0 : ddy > 0;
+                        }
+                    }
+                }
+            /* holes in it (print edges inside the stain break the rays) are inside too: outside
+             * is what the box border reaches through pixels not inside */
+            for (int y = y0; y <= y1; y++)
+              for (int x = x0; x <= x1; x++)
+                tmp[(size_t) y * w + x] = 0;
+            {
+              int sp = 0;
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  if ((x == x0 || x == x1 || y == y0 || y == y1) && !enclosed (q[(y - y0) * bw + (x - x0)]))
+                    {
+                      tmp[(size_t) y * w + x] = 1;
+                      fstack[sp++] = y * w + x;
+                    }
+              while (sp)
+                {
+                  int j = fstack[--sp], x = j % w, y = j / w;
+                  for (int k4 = 0; k4 < 4; k4++)
+                    {
+                      int xx = x + (k4 == 0) - (k4 == 1), yy = y + (k4 == 2) - (k4 == 3);
+                      if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
+                          || enclosed (q[(yy - y0) * bw + (xx - x0)]))
+                        continue;
+                      tmp[(size_t) yy * w + xx] = 1;
+                      fstack[sp++] = yy * w + xx;
+                    }
+                }
+            }
+            /* the largest 4-connected piece inside is the stain; specks where a print edge
+             * happens to face inwards are not */
+            {
+              int best_id = 0, nid = 0;
+              long best_n = 0;
+              for (int j = 0; j < bw * bh; j++)
+                q[j] = 0;
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  {
+                    if (tmp[(size_t) y * w + x] || q[(y - y0) * bw + (x - x0)])
+                      continue;
+                    int sp = 0;
+                    long cnt = 0;
+                    nid++;
+                    q[(y - y0) * bw + (x - x0)] = nid;
+                    fstack[sp++] = y * w + x;
+                    while (sp)
+                      {
+                        int j = fstack[--sp], xj = j % w, yj = j / w;
+                        cnt++;
+                        for (int k4 = 0; k4 < 4; k4++)
+                          {
+                            int xx = xj + (k4 == 0) - (k4 == 1), yy = yj + (k4 == 2) - (k4 == 3);
+                            if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
+                                || q[(yy - y0) * bw + (xx - x0)])
+                              continue;
+                            q[(yy - y0) * bw + (xx - x0)] = nid;
+                            fstack[sp++] = yy * w + xx;
+                          }
+                      }
+                    if (cnt > best_n)
+                      best_n = cnt, best_id = nid;
+                  }
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  if (q[(y - y0) * bw + (x - x0)] != best_id)
+                    tmp[(size_t) y * w + x] = 1;
+              /* a stain is a blob: where the outline has a gap the outside floods in; fill the
+               * piece's row spans within its column spans (orthogonally convex) */
+              int *rs = q, *cs = q + 2 * bh; /* q is free again: first, last per row and column */
+              for (int i = 0; i < bh; i++)
+                rs[2 * i] = -1;
+              for (int i = 0; i < bw; i++)
+                cs[2 * i] = -1;
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  if (!tmp[(size_t) y * w + x])
+                    {
+                      int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
+                      if (r2[0] < 0)
+                        r2[0] = x;
+                      r2[1] = x;
+                      if (c2[0] < 0)
+                        c2[0] = y;
+                      c2[1] = y;
+                    }
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  {
+                    const int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
+                    if (r2[0] >= 0 && x >= r2[0] && x <= r2[1] && c2[0] >= 0 && y >= c2[0] && y <= c2[1])
+                      tmp[(size_t) y * w + x] = 0;
+                  }
+            }
+            long inside = 0, inside_edges = 0;
+            int ix0 = w, iy0 = h, ix1 = -1, iy1 = -1;
+            for (int y = y0; y <= y1; y++)
+              for (int x = x0; x <= x1; x++)
+                {
+                  int in = !tmp[(size_t) y * w + x];
+                  if (!in)
+                    continue;
+                  inside++;
+                  inside_edges += missing[(size_t) y * w + x] != 0;
+                  ix0 = x < ix0 ? x : ix0, ix1 = x > ix1 ? x : ix1;
+                  iy0 = y < iy0 ? y : iy0, iy1 = y > iy1 ? y : iy1;
+                }
+            if (ix1 < 0)
+              continue;
+            /* a stain is a closed outline around clean tint, 60 px across or more: not a patch of
+             * print texture */
+            if (ix1 - ix0 + 1 < 60 * sc || iy1 - iy0 + 1 < 60 * sc
+                || inside < GV_DK_STAIN_FILL_LOOSE * (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
+                || inside_edges > 0.35 * inside)
+              continue;
+            int loose = inside < GV_DK_STAIN_FILL * (ix1 - ix0 + 1) * (iy1 - iy0 + 1);
+            x0 = ix0, y0 = iy0, x1 = ix1, y1 = iy1;
+            /* the tint is inside: most edge pixels of the outline have their darker side inside
+             * and their brighter side outside (print edges face either way) */
+            {
+              long agree = 0, against = 0, nb = 0, cov = 0;
+              int cbw = c->x1 - c->x0 + 1;
+              for (int j = 0; j < cbw * (c->y1 - c->y0 + 1); j++)
+                q[j] = 0;
+              for (int y = c->y0; y <= c->y1; y++)
+                for (int x = c->x0; x <= c->x1; x++)
+                  {
+                    size_t kk = (size_t) y * w + x;
+                    if (lab[kk] != ci + 1 || !missing[kk])
+                      continue;
+                    int ddx = sdark_p[kk] % 7 - 3, ddy = sdark_p[kk] / 7 - 3;
+                    int xa = x + ddx, ya = y + ddy, xb = x - ddx, yb = y - ddy;
+                    int ina = xa >= x0 && xa <= x1 && ya >= y0 && ya <= y1 && !tmp[(size_t) ya * w + xa];
+                    int inb = xb >= x0 && xb <= x1 && yb >= y0 && yb <= y1 && !tmp[(size_t) yb * w + xb];
+                    agree += ina && !inb;
+                    against += inb && !ina;
+                    if (ina && !inb)
+                      q[(y - c->y0) * cbw + (x - c->x0)] = 1;
+                  }
+              /* closed: the share of the filled outline's boundary with such an edge pixel within
+               * 2 px */
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  {
+                    if (tmp[(size_t) y * w + x])
+                      continue;
+                    int border = x == x0 || x == x1 || y == y0 || y == y1 || tmp[(size_t) y * w + x - 1]
+                                 || tmp[(size_t) y * w + x + 1] || tmp[(size_t) (y - 1) * w + x]
+                                 || tmp[(size_t) (y + 1) * w + x];
+                    if (!border)
+                      continue;
+                    nb++;
+                    int hit = 0;
+                    for (int yy = y - 2; yy <= y + 2 && !hit; yy++)
+                      for (int xx = x - 2; xx <= x + 2 && !hit; xx++)
+                        hit = xx >= c->x0 && xx <= c->x1 && yy >= c->y0 && yy <= c->y1
+                              && q[(yy - c->y0) * cbw + (xx - c->x0)];
+                    cov += hit;
+                  }
+              if (agree < GV_DK_STAIN_POLARITY * (agree + against) || cov < GV_DK_STAIN_CLOSED_LOOSE * nb
+                  || agree < GV_DK_STAIN_DENSE * nb)
+                continue;
+              loose |= cov < GV_DK_STAIN_CLOSED * nb;
+              /* the stain's shape from its rim: where the tint crosses dark or saturated print its
+               * edge is lost and the fill above stops short. A stain is a blob around a centre
+               * (a drop spreads from where it fell): the inward-facing rim pixels give its radius
+               * per direction from the centre of a circle fitted to them; directions without rim
+               * take the radius interpolated from their neighbours */
+              double round;
+              star_ok = stain_star (q, c->x0, c->y0, cbw, c->y1 - c->y0 + 1, star_r, &star_cx, &star_cy,
+                                    &round);
+              /* a round rim (when the circle could be fitted at all); with the looser limits, a
+               * very round one */
+              if ((round >= 0 && round < GV_DK_STAIN_ROUND)
+                  || (loose && !(star_ok && round >= GV_DK_STAIN_ROUND_LOOSE)))
+                continue;
+              /* on the descreened print: an outline known all round (from its rim), 60 to 200
+               * px in radius (at 1060 px width; 5e's reach), mostly not found already */
+              if (pass)
+                {
+                  double rmx = 0;
+                  long all = 0, done = 0;
+                  if (!star_ok)
+                    continue;
+                  for (int b = 0; b < GV_DK_STAR_BINS; b++)
+                    rmx = star_r[b] > rmx ? star_r[b] : rmx;
+                  if (rmx < GV_DK_STAIN2_RMIN * sc || rmx > GV_DK_VOTE_RMAX * sc)
+                    continue;
+                  for (int y = 0; y < h; y++)
+                    {
+                      if (fabs (y - star_cy) > rmx + 1)
+                        continue;
+                      for (int x = 0; x < w; x++)
+                        if (fabs (x - star_cx) <= rmx + 1 && star_inside (star_r, star_cx, star_cy, x, y))
+                          all++, done += final[(size_t) y * w + x] != 0;
+                    }
+                  if (4 * done >= all)
+                    continue;
+                }
+            }
+            int index = r->n_defects++;
+            long area = 0;
+            if (star_ok)
+              {
+                double rmax = 0;
+                for (int b = 0; b < GV_DK_STAR_BINS; b++)
+                  rmax = star_r[b] > rmax ? star_r[b] : rmax;
+                int sx0 = (int) floor (star_cx - rmax - 1), sx1 = (int) ceil (star_cx + rmax + 1);
+                int sy0 = (int) floor (star_cy - rmax - 1), sy1 = (int) ceil (star_cy + rmax + 1);
+                sx0 = sx0 < 0 ? 0 : sx0, sy0 = sy0 < 0 ? 0 : sy0;
+                sx1 = sx1 > w - 1 ? w - 1 : sx1, sy1 = sy1 > h - 1 ? h - 1 : sy1;
+                for (int y = sy0; y <= sy1; y++)
+                  for (int x = sx0; x <= sx1; x++)
+                    if (!final[(size_t) y * w + x] && star_inside (star_r, star_cx, star_cy, x, y))
+                      {
+                        final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                        area++;
+                      }
+              }
+            else
+              for (int y = y0; y <= y1; y++)
+                for (int x = x0; x <= x1; x++)
+                  if (!tmp[(size_t) y * w + x] && !final[(size_t) y * w + x])
+                    {
+                      final[(size_t) y * w + x] = (uint8_t) (index + 1);
+                      area++;
+                    }
+            if (area == 0)
+              {
+                r->n_defects--;
+                continue;
+              }
+            r->defects[index].kind = GV_DK_STAIN;
+            r->defects[index].severity = clamp01 ((sqrt (area / M_PI) / sc - 30) / 90);
+          }
         free (q);
         free (fstack);
-        rc = gv_error_set (GV_ENOMEM, "out of memory");
-        goto out;
       }
-    for (int ci = 0; ci < ns && r->n_defects < 250; ci++)
-      {
-        Comp *c = &comps[ci];
-        int bw = c->x1 - c->x0 + 1, bh = c->y1 - c->y0 + 1;
-        if (c->area <= 0 || bw < 60 * sc || bh < 60 * sc || bw > 600 * sc || bh > 600 * sc)
-          continue;
-        /* an outline, not a textured patch: on average at most a 20 px (at 1060 px width)
-         * band of edges around the box's inscribed ellipse */
-        if (c->area > 20 * sc * M_PI * 0.5 * (bw + bh))
-          continue;
-        /* inside: at least 3 of the 4 rays from the pixel (left, right, up, down), or two
-         * opposite ones, first meet an edge pixel of the contour whose darker side faces the
-         * pixel (tolerates gaps where the tint is invisible on the print; print edges joined to
-         * the outline face either way and enclose nothing); bits of q: left, right, up, down */
-        int x0 = c->x0, y0 = c->y0, x1 = c->x1, y1 = c->y1;
-        int star_ok = 0;
-        double star_r[GV_DK_STAR_BINS], star_cx = 0, star_cy = 0;
-        memset (q, 0, sizeof (int) * (size_t) bw * bh);
-        for (int y = y0; y <= y1; y++)
-          for (int dir = 0; dir < 2; dir++)
-            {
-              int facing = 0;
-              for (int i = 0; i < bw; i++)
-                {
-                  int x = dir ? x1 - i : x0 + i;
-                  size_t kk = (size_t) y * w + x;
-                  q[(y - y0) * bw + (x - x0)] |= facing << dir;
-                  if (lab[kk] == ci + 1 && missing[kk])
-                    {
-                      int ddx = sdark[kk] % 7 - 3;
-                      if (ddx != 0) /* an edge across the scan changes nothing */
-                        facing = dir ? ddx < 0 : ddx > 0;
-                    }
-                }
-            }
-        for (int x = x0; x <= x1; x++)
-          for (int dir = 0; dir < 2; dir++)
-            {
-              int facing = 0;
-              for (int i = 0; i < bh; i++)
-                {
-                  int y = dir ? y1 - i : y0 + i;
-                  size_t kk = (size_t) y * w + x;
-                  q[(y - y0) * bw + (x - x0)] |= facing << (2 + dir);
-                  if (lab[kk] == ci + 1 && missing[kk])
-                    {
-                      int ddy = sdark[kk] / 7 - 3;
-                      if (ddy != 0)
-                        facing = dir ? ddy < 0 : ddy > 0;
-                    }
-                }
-            }
-        /* holes in it (print edges inside the stain break the rays) are inside too: outside
-         * is what the box border reaches through pixels not inside */
-        for (int y = y0; y <= y1; y++)
-          for (int x = x0; x <= x1; x++)
-            tmp[(size_t) y * w + x] = 0;
+      /* 5e. stains from their rim alone, connectivity aside */
+      if (stains_by_vote (P, M, w, h, sc, missing, sdark_p, final, r, pass ? GV_DK_STAIN2_RMIN : 30) < 0)
         {
-          int sp = 0;
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              if ((x == x0 || x == x1 || y == y0 || y == y1) && !enclosed (q[(y - y0) * bw + (x - x0)]))
-                {
-                  tmp[(size_t) y * w + x] = 1;
-                  fstack[sp++] = y * w + x;
-                }
-          while (sp)
-            {
-              int j = fstack[--sp], x = j % w, y = j / w;
-              for (int k4 = 0; k4 < 4; k4++)
-                {
-                  int xx = x + (k4 == 0) - (k4 == 1), yy = y + (k4 == 2) - (k4 == 3);
-                  if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
-                      || enclosed (q[(yy - y0) * bw + (xx - x0)]))
-                    continue;
-                  tmp[(size_t) yy * w + xx] = 1;
-                  fstack[sp++] = yy * w + xx;
-                }
-            }
+          rc = gv_error_code ();
+          goto out;
         }
-        /* the largest 4-connected piece inside is the stain; specks where a print edge
-         * happens to face inwards are not */
-        {
-          int best_id = 0, nid = 0;
-          long best_n = 0;
-          for (int j = 0; j < bw * bh; j++)
-            q[j] = 0;
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              {
-                if (tmp[(size_t) y * w + x] || q[(y - y0) * bw + (x - x0)])
-                  continue;
-                int sp = 0;
-                long cnt = 0;
-                nid++;
-                q[(y - y0) * bw + (x - x0)] = nid;
-                fstack[sp++] = y * w + x;
-                while (sp)
-                  {
-                    int j = fstack[--sp], xj = j % w, yj = j / w;
-                    cnt++;
-                    for (int k4 = 0; k4 < 4; k4++)
-                      {
-                        int xx = xj + (k4 == 0) - (k4 == 1), yy = yj + (k4 == 2) - (k4 == 3);
-                        if (xx < x0 || xx > x1 || yy < y0 || yy > y1 || tmp[(size_t) yy * w + xx]
-                            || q[(yy - y0) * bw + (xx - x0)])
-                          continue;
-                        q[(yy - y0) * bw + (xx - x0)] = nid;
-                        fstack[sp++] = yy * w + xx;
-                      }
-                  }
-                if (cnt > best_n)
-                  best_n = cnt, best_id = nid;
-              }
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              if (q[(y - y0) * bw + (x - x0)] != best_id)
-                tmp[(size_t) y * w + x] = 1;
-          /* a stain is a blob: where the outline has a gap the outside floods in; fill the
-           * piece's row spans within its column spans (orthogonally convex) */
-          int *rs = q, *cs = q + 2 * bh; /* q is free again: first, last per row and column */
-          for (int i = 0; i < bh; i++)
-            rs[2 * i] = -1;
-          for (int i = 0; i < bw; i++)
-            cs[2 * i] = -1;
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              if (!tmp[(size_t) y * w + x])
-                {
-                  int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
-                  if (r2[0] < 0)
-                    r2[0] = x;
-                  r2[1] = x;
-                  if (c2[0] < 0)
-                    c2[0] = y;
-                  c2[1] = y;
-                }
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              {
-                const int *r2 = rs + 2 * (y - y0), *c2 = cs + 2 * (x - x0);
-                if (r2[0] >= 0 && x >= r2[0] && x <= r2[1] && c2[0] >= 0 && y >= c2[0] && y <= c2[1])
-                  tmp[(size_t) y * w + x] = 0;
-              }
-        }
-        long inside = 0, inside_edges = 0;
-        int ix0 = w, iy0 = h, ix1 = -1, iy1 = -1;
-        for (int y = y0; y <= y1; y++)
-          for (int x = x0; x <= x1; x++)
-            {
-              int in = !tmp[(size_t) y * w + x];
-              if (!in)
-                continue;
-              inside++;
-              inside_edges += missing[(size_t) y * w + x] != 0;
-              ix0 = x < ix0 ? x : ix0, ix1 = x > ix1 ? x : ix1;
-              iy0 = y < iy0 ? y : iy0, iy1 = y > iy1 ? y : iy1;
-            }
-        if (ix1 < 0)
-          continue;
-        /* a stain is a closed outline around clean tint, 60 px across or more: not a patch of
-         * print texture */
-        if (ix1 - ix0 + 1 < 60 * sc || iy1 - iy0 + 1 < 60 * sc
-            || inside < GV_DK_STAIN_FILL_LOOSE * (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
-            || inside_edges > 0.35 * inside)
-          continue;
-        int loose = inside < GV_DK_STAIN_FILL * (ix1 - ix0 + 1) * (iy1 - iy0 + 1);
-        x0 = ix0, y0 = iy0, x1 = ix1, y1 = iy1;
-        /* the tint is inside: most edge pixels of the outline have their darker side inside
-         * and their brighter side outside (print edges face either way) */
-        {
-          long agree = 0, against = 0, nb = 0, cov = 0;
-          int cbw = c->x1 - c->x0 + 1;
-          for (int j = 0; j < cbw * (c->y1 - c->y0 + 1); j++)
-            q[j] = 0;
-          for (int y = c->y0; y <= c->y1; y++)
-            for (int x = c->x0; x <= c->x1; x++)
-              {
-                size_t kk = (size_t) y * w + x;
-                if (lab[kk] != ci + 1 || !missing[kk])
-                  continue;
-                int ddx = sdark[kk] % 7 - 3, ddy = sdark[kk] / 7 - 3;
-                int xa = x + ddx, ya = y + ddy, xb = x - ddx, yb = y - ddy;
-                int ina = xa >= x0 && xa <= x1 && ya >= y0 && ya <= y1 && !tmp[(size_t) ya * w + xa];
-                int inb = xb >= x0 && xb <= x1 && yb >= y0 && yb <= y1 && !tmp[(size_t) yb * w + xb];
-                agree += ina && !inb;
-                against += inb && !ina;
-                if (ina && !inb)
-                  q[(y - c->y0) * cbw + (x - c->x0)] = 1;
-              }
-          /* closed: the share of the filled outline's boundary with such an edge pixel within
-           * 2 px */
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              {
-                if (tmp[(size_t) y * w + x])
-                  continue;
-                int border = x == x0 || x == x1 || y == y0 || y == y1 || tmp[(size_t) y * w + x - 1]
-                             || tmp[(size_t) y * w + x + 1] || tmp[(size_t) (y - 1) * w + x]
-                             || tmp[(size_t) (y + 1) * w + x];
-                if (!border)
-                  continue;
-                nb++;
-                int hit = 0;
-                for (int yy = y - 2; yy <= y + 2 && !hit; yy++)
-                  for (int xx = x - 2; xx <= x + 2 && !hit; xx++)
-                    hit = xx >= c->x0 && xx <= c->x1 && yy >= c->y0 && yy <= c->y1
-                          && q[(yy - c->y0) * cbw + (xx - c->x0)];
-                cov += hit;
-              }
-          if (agree < GV_DK_STAIN_POLARITY * (agree + against) || cov < GV_DK_STAIN_CLOSED_LOOSE * nb
-              || agree < GV_DK_STAIN_DENSE * nb)
-            continue;
-          loose |= cov < GV_DK_STAIN_CLOSED * nb;
-          /* the stain's shape from its rim: where the tint crosses dark or saturated print its
-           * edge is lost and the fill above stops short. A stain is a blob around a centre
-           * (a drop spreads from where it fell): the inward-facing rim pixels give its radius
-           * per direction from the centre of a circle fitted to them; directions without rim
-           * take the radius interpolated from their neighbours */
-          double round;
-          star_ok = stain_star (q, c->x0, c->y0, cbw, c->y1 - c->y0 + 1, star_r, &star_cx, &star_cy,
-                                &round);
-          /* a round rim (when the circle could be fitted at all); with the looser limits, a
-           * very round one */
-          if ((round >= 0 && round < GV_DK_STAIN_ROUND)
-              || (loose && !(star_ok && round >= GV_DK_STAIN_ROUND_LOOSE)))
-            continue;
-        }
-        int index = r->n_defects++;
-        long area = 0;
-        if (star_ok)
-          {
-            double rmax = 0;
-            for (int b = 0; b < GV_DK_STAR_BINS; b++)
-              rmax = star_r[b] > rmax ? star_r[b] : rmax;
-            int sx0 = (int) floor (star_cx - rmax - 1), sx1 = (int) ceil (star_cx + rmax + 1);
-            int sy0 = (int) floor (star_cy - rmax - 1), sy1 = (int) ceil (star_cy + rmax + 1);
-            sx0 = sx0 < 0 ? 0 : sx0, sy0 = sy0 < 0 ? 0 : sy0;
-            sx1 = sx1 > w - 1 ? w - 1 : sx1, sy1 = sy1 > h - 1 ? h - 1 : sy1;
-            for (int y = sy0; y <= sy1; y++)
-              for (int x = sx0; x <= sx1; x++)
-                if (!final[(size_t) y * w + x] && star_inside (star_r, star_cx, star_cy, x, y))
-                  {
-                    final[(size_t) y * w + x] = (uint8_t) (index + 1);
-                    area++;
-                  }
-          }
-        else
-          for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-              if (!tmp[(size_t) y * w + x] && !final[(size_t) y * w + x])
-                {
-                  final[(size_t) y * w + x] = (uint8_t) (index + 1);
-                  area++;
-                }
-        if (area == 0)
-          {
-            r->n_defects--;
-            continue;
-          }
-        r->defects[index].kind = GV_DK_STAIN;
-        r->defects[index].severity = clamp01 ((sqrt (area / M_PI) / sc - 30) / 90);
-      }
-    free (q);
-    free (fstack);
-  }
-  /* 5e. stains from their rim alone, connectivity aside */
-  if (stains_by_vote (P, M, w, h, sc, missing, sdark, final, r) < 0)
-    {
-      rc = gv_error_code ();
-      goto out;
     }
 
   /* bounding boxes from the final pixels */
@@ -2265,6 +2343,9 @@ out:
   free (gsum);
   gv_image_free (line);
   gv_image_free (stain);
+  gv_image_free (descreened);
+  gv_image_free (stain2);
+  free (sdark2);
   for (int s = 0; s < 4; s++)
     free (tab[s]);
   free (missing);
