@@ -2205,14 +2205,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                     rmx = star_r[b] > rmx ? star_r[b] : rmx;
                   if (rmx < GV_DK_STAIN2_RMIN * sc || rmx > GV_DK_VOTE_RMAX * sc)
                     continue;
-                  for (int y = 0; y < h; y++)
-                    {
-                      if (fabs (y - star_cy) > rmx + 1)
-                        continue;
-                      for (int x = 0; x < w; x++)
-                        if (fabs (x - star_cx) <= rmx + 1 && star_inside (star_r, star_cx, star_cy, x, y))
-                          all++, done += final[(size_t) y * w + x] != 0;
-                    }
+                  int sy0 = (int) ceil (star_cy - rmx - 1), sy1 = (int) floor (star_cy + rmx + 1);
+                  int sx0 = (int) ceil (star_cx - rmx - 1), sx1 = (int) floor (star_cx + rmx + 1);
+                  for (int y = sy0 < 0 ? 0 : sy0; y <= sy1 && y < h; y++)
+                    for (int x = sx0 < 0 ? 0 : sx0; x <= sx1 && x < w; x++)
+                      if (star_inside (star_r, star_cx, star_cy, x, y))
+                        all++, done += final[(size_t) y * w + x] != 0;
                   if (4 * done >= all)
                     continue;
                 }
