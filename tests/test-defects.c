@@ -666,23 +666,26 @@ test_corner_wear_shape (void)
   gv_defect_report_free (strip);
 }
 
+/* The one defect a scene gave: every defect listed is of this kind, and there is one. */
+static const GvDefect *
+sole_defect (const GvDefectReport *r, GvDefectKind kind)
+{
+  for (int i = 0; i < r->n_defects; i++)
+    g_assert_cmpint (r->defects[i].kind, ==, kind);
+  g_assert_cmpint (r->n_defects, ==, 1);
+  return &r->defects[0];
+}
+
 /* Six stacked spine lines are one spine_stress defect over their rows */
 static void
 assert_spine_stack (const GvDefectReport *six)
 {
-  int n_spine = 0;
-  for (int i = 0; i < six->n_defects; i++)
-    {
-      const GvDefect *d = &six->defects[i];
-      g_assert_cmpint (d->kind, ==, GV_DK_SPINE_STRESS);
-      n_spine++;
-      /* the lines run from v = 300 to 410 (cover px at 530 px width), from the spine */
-      g_assert_cmpint (d->bbox[0], <=, 2);
-      g_assert_cmpint (d->bbox[1], >=, 290);
-      g_assert_cmpint (d->bbox[1] + d->bbox[3], <=, 420);
-      g_assert_cmpint (d->bbox[3], >=, 80);
-    }
-  g_assert_cmpint (n_spine, ==, 1);
+  const GvDefect *d = sole_defect (six, GV_DK_SPINE_STRESS);
+  /* the lines run from v = 300 to 410 (cover px at 530 px width), from the spine */
+  g_assert_cmpint (d->bbox[0], <=, 2);
+  g_assert_cmpint (d->bbox[1], >=, 290);
+  g_assert_cmpint (d->bbox[1] + d->bbox[3], <=, 420);
+  g_assert_cmpint (d->bbox[3], >=, 80);
 }
 
 /* Spine stress lines that only the video colour model sees (5c'): six stacked ones are one
@@ -725,19 +728,12 @@ test_stain_over_halftone (void)
   scene_log ("stain over halftone", stain);
   scene_log ("halftone", plain);
   scene_log ("printed disc", disc);
-  int n_stain = 0;
-  for (int i = 0; i < stain->n_defects; i++)
-    {
-      const GvDefect *d = &stain->defects[i];
-      g_assert_cmpint (d->kind, ==, GV_DK_STAIN);
-      n_stain++;
-      /* its box against the drawn one (u 245..355, v 365..475) */
-      g_assert_cmpint (abs (d->bbox[0] - 245), <=, 8);
-      g_assert_cmpint (abs (d->bbox[1] - 365), <=, 8);
-      g_assert_cmpint (abs (d->bbox[0] + d->bbox[2] - 355), <=, 8);
-      g_assert_cmpint (abs (d->bbox[1] + d->bbox[3] - 475), <=, 8);
-    }
-  g_assert_cmpint (n_stain, ==, 1);
+  const GvDefect *d = sole_defect (stain, GV_DK_STAIN);
+  /* its box against the drawn one (u 245..355, v 365..475) */
+  g_assert_cmpint (abs (d->bbox[0] - 245), <=, 8);
+  g_assert_cmpint (abs (d->bbox[1] - 365), <=, 8);
+  g_assert_cmpint (abs (d->bbox[0] + d->bbox[2] - 355), <=, 8);
+  g_assert_cmpint (abs (d->bbox[1] + d->bbox[3] - 475), <=, 8);
   g_assert_cmpint (plain->n_defects, ==, 0);
   g_assert_cmpint (disc->n_defects, ==, 0);
   gv_defect_report_free (stain);
@@ -751,19 +747,12 @@ static void
 test_tear_skewed (void)
 {
   GvDefectReport *r = scene_analyze (tear_cover_px, 0, 0, 0, 0);
-  int n_tear = 0;
   scene_log ("skewed tear", r);
-  for (int i = 0; i < r->n_defects; i++)
-    {
-      const GvDefect *d = &r->defects[i];
-      g_assert_cmpint (d->kind, ==, GV_DK_TEAR);
-      n_tear++;
-      g_assert_cmpint (d->bbox[1], <=, 2);
-      g_assert_cmpint (d->bbox[0], >=, 190);
-      g_assert_cmpint (d->bbox[0] + d->bbox[2], <=, 225);
-      g_assert_cmpint (d->bbox[3], >=, 25);
-    }
-  g_assert_cmpint (n_tear, ==, 1);
+  const GvDefect *d = sole_defect (r, GV_DK_TEAR);
+  g_assert_cmpint (d->bbox[1], <=, 2);
+  g_assert_cmpint (d->bbox[0], >=, 190);
+  g_assert_cmpint (d->bbox[0] + d->bbox[2], <=, 225);
+  g_assert_cmpint (d->bbox[3], >=, 25);
   gv_defect_report_free (r);
 }
 
