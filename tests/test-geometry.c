@@ -534,6 +534,19 @@ test_cover_cut (void)
   gv_image_free (img);
 }
 
+/* The luma-only detector on the gray copy of an RGB frame: its result, logged. */
+static int
+detect_luma_alone (const GvImage *rgb, const GvCoverParams *p, GvCoverDetection *d)
+{
+  GvImage *gray = gv_image_new (rgb->width, rgb->height, 1, GV_U8);
+  g_assert_nonnull (gray);
+  gv_image_rgb_to_gray (rgb, gray);
+  int rc = gv_cover_detect (gray, p, 2, d);
+  g_test_message ("luma alone: %s", rc == GV_OK ? "found" : d->reason);
+  gv_image_free (gray);
+  return rc;
+}
+
 /* The largest distance between a detected corner and the true one (truth: x, y per corner). */
 static double
 max_corner_error (const GvQuad *quad, const double truth[8])
@@ -829,13 +842,7 @@ test_cover_rgb_chroma (void)
   GvCoverDetection d;
 
   gv_cover_params_init_default (&p);
-  {
-    GvImage *gray = gv_image_new (W, H, 1, GV_U8);
-    gv_image_rgb_to_gray (rgb, gray);
-    int rl = gv_cover_detect (gray, &p, 2, &d);
-    g_test_message ("luma alone: %s", rl == GV_OK ? "found" : d.reason);
-    gv_image_free (gray);
-  }
+  detect_luma_alone (rgb, &p, &d);
   g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
   g_assert_true (d.found);
   double maxe = max_corner_error (&d.quad, q);
@@ -866,22 +873,17 @@ test_cover_rgb_mixed_planes (void)
   const int W = 1280, H = 720;
   const double q[8] = { 470.4, 84.7, 846.2, 78.3, 851.6, 655.9, 462.8, 662.1 };
   GvImage *rgb = render_cover_rgb (W, H, q, 11, mixed_planes_colour);
-  GvImage *gray = gv_image_new (W, H, 1, GV_U8);
   GvCoverParams p;
   GvCoverDetection d;
 
   gv_cover_params_init_default (&p);
-  gv_image_rgb_to_gray (rgb, gray);
-  int rl = gv_cover_detect (gray, &p, 2, &d);
-  g_test_message ("luma alone: %s", rl == GV_OK ? "found" : d.reason);
-  g_assert_cmpint (rl, ==, GV_ENOTFOUND);
+  g_assert_cmpint (detect_luma_alone (rgb, &p, &d), ==, GV_ENOTFOUND);
   g_assert_cmpint (gv_cover_detect_rgb (rgb, &p, 2, &d), ==, GV_OK);
   g_assert_true (d.found);
   double maxe = max_corner_error (&d.quad, q);
   g_test_message ("sides on luma and chroma: max corner error %.3f px, confidence %.2f", maxe,
                   d.confidence);
   g_assert_cmpfloat (maxe, <, 1.5);
-  gv_image_free (gray);
   gv_image_free (rgb);
 }
 
