@@ -60,6 +60,7 @@ GV_PIXEL_KERNEL (lkrow, GvKLkRow)
 GV_PIXEL_KERNEL (dink, GvKDInk)
 GV_PIXEL_KERNEL (dilh, GvKDil)
 GV_PIXEL_KERNEL (dilv, GvKDil)
+GV_PIXEL_KERNEL (dbox, GvKDBox)
 
 /* One block per row: strided partial sums, then the tree of gv_k_tree_step (exact int64). */
 __global__ void __launch_bounds__ (GV_ROW_THREADS)
@@ -299,6 +300,7 @@ cu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
       CASE (GV_K_DINK, dink, GvKDInk)
       CASE (GV_K_DILH, dilh, GvKDil)
       CASE (GV_K_DILV, dilv, GvKDil)
+      CASE (GV_K_DBOX, dbox, GvKDBox)
 #undef CASE
     default:
       return gv_error_set (GV_EINVAL, "CUDA: unknown kernel %d", id);

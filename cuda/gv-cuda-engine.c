@@ -988,7 +988,7 @@ maps_check (int n, int W, int H, int M, const GvImage *print, const GvImage *gla
 static int
 maps_on_device (GvCudaExec *ex, long *counts, uint8_t *const *d_cov, int n, int W, int H, int M,
                 int ink_r, GvImage *print, GvImage *glare, GvImage *line, GvImage *stain,
-                uint8_t *dark)
+                uint8_t *dark, uint8_t **keep_print)
 {
   uint8_t *d_print = NULL, *d_glare = NULL, *d_dark = NULL, *d_ink = NULL, *d_dil = NULL;
   float *d_line = NULL, *d_stain = NULL;
@@ -1071,7 +1071,9 @@ out:
     if (rc == GV_OK)
       rc = rs;
   }
-  if (d_print)
+  if (d_print && keep_print && rc == GV_OK)
+    *keep_print = d_print; /* the caller's now */
+  else if (d_print)
     ex->free (ex, d_print);
   if (d_glare)
     ex->free (ex, d_glare);
@@ -1115,7 +1117,8 @@ defect_maps (GvCudaExec *ex, long *counts, const GvImage *const *covers, int n, 
         break;
     }
   if (rc == GV_OK)
-    rc = maps_on_device (ex, counts, d_covk, n, W, H, M, 0, print, glare, line, stain, dark);
+    rc = maps_on_device (ex, counts, d_covk, n, W, H, M, 0, print, glare, line, stain, dark,
+                         NULL);
   else
     ex->sync (ex);
   ex->free (ex, d_cov);
@@ -1143,6 +1146,98 @@ gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, int M
                       dark);
 }
 
+/* Step 3e' on a margined print already in device memory (rows 3 W bytes apart): GV_K_DBOX
+ * into a descreened copy, GV_K_DSTAIN on that, then the downloads. Waits for the device before
+ * returning, also on failure. */
+static int
+stain2_on_device (GvCudaExec *ex, long *counts, const uint8_t *d_print, int W, int H, int M,
+                  int box_r, GvImage *stain2, uint8_t *dark2)
+{
+  uint8_t *d_desc = NULL, *d_dark = NULL;
+  float *d_stain = NULL;
+  int w = W - 2 * M, h = H - 2 * M, rc = GV_OK;
+  size_t crow = 3 * (size_t) W, npx = (size_t) w * h;
+
+  if (!(d_desc = ex->alloc (ex, crow * (size_t) H))
+      || !(d_stain = ex->alloc (ex, npx * sizeof (float))) || !(d_dark = ex->alloc (ex, npx)))
+    {
+      rc = gv_error_code () ? gv_error_code () : GV_ENOMEM;
+      goto out;
+    }
+  {
+    GvKDBox bx = { d_print, (int) crow, W, H, box_r, d_desc, (int) crow };
+    GvKDStain st = { d_desc, (int) crow, W, H, M, d_stain, w, d_dark, w };
+    GvLaunch lb = gv_launch_for (GV_K_DBOX, W, H), ls = gv_launch_for (GV_K_DSTAIN, w, h);
+    if ((rc = ex->launch (ex, GV_K_DBOX, &bx, &lb)))
+      goto out;
+    counts[GV_K_DBOX]++;
+    if ((rc = ex->launch (ex, GV_K_DSTAIN, &st, &ls)))
+      goto out;
+    counts[GV_K_DSTAIN]++;
+  }
+  if ((rc = ex->download (ex, stain2->data, stain2->stride, d_stain, w * sizeof (float),
+                          w * sizeof (float), (size_t) h))
+      || (rc = ex->download (ex, dark2, (size_t) w, d_dark, (size_t) w, (size_t) w, (size_t) h)))
+    goto out;
+out:
+  {
+    int rs = ex->sync (ex);
+    if (rc == GV_OK)
+      rc = rs;
+  }
+  if (d_desc)
+    ex->free (ex, d_desc);
+  if (d_stain)
+    ex->free (ex, d_stain);
+  if (d_dark)
+    ex->free (ex, d_dark);
+  return rc;
+}
+
+static int
+stain2_check (int W, int H, int M, int box_r, const GvImage *stain2, const uint8_t *dark2)
+{
+  int w = W - 2 * M, h = H - 2 * M, rc;
+
+  if (M < 0 || w < 1 || h < 1 || W > (1 << 28) / 3 / H)
+    return gv_error_set (GV_EINVAL, "defect maps: a margin of %d px on %dx%d covers", M, W, H);
+  if (box_r < 1 || box_r > 64)
+    return gv_error_set (GV_EINVAL, "defect maps: a descreening box radius of %d px", box_r);
+  if ((rc = check_image (stain2, w, h, 1, GV_F32, "the descreened stain evidence")))
+    return rc;
+  if (!dark2)
+    return gv_error_set (GV_EINVAL, "defect maps: the stain evidence needs its dark sides");
+  return GV_OK;
+}
+
+int
+gv_defect_stain2_device (GvBackend *be, const GvImage *print, int M, int box_r, GvImage *stain2,
+                         uint8_t *dark2)
+{
+  GvCudaExec *ex = gv_cuda_engine_exec (be);
+  uint8_t *d_print;
+  int rc;
+
+  if (!ex)
+    return gv_error_set (GV_EUNSUPPORTED, "the %s backend has no device path for the defect maps",
+                         be ? be->ops->name : "(none)");
+  if (!print || !print->data || print->channels != 3 || print->depth != GV_U8)
+    return gv_error_set (GV_EINVAL, "defect maps: the print estimate must be an 8-bit RGB image");
+  if ((rc = stain2_check (print->width, print->height, M, box_r, stain2, dark2)))
+    return rc;
+  size_t crow = 3 * (size_t) print->width;
+  if (!(d_print = ex->alloc (ex, crow * (size_t) print->height)))
+    return gv_error_code () ? gv_error_code () : GV_ENOMEM;
+  if ((rc = ex->upload (ex, d_print, crow, print->data, print->stride, crow,
+                        (size_t) print->height)))
+    ex->sync (ex);
+  else
+    rc = stain2_on_device (ex, ((GvEngine *) be)->counts, d_print, print->width, print->height, M,
+                           box_r, stain2, dark2);
+  ex->free (ex, d_print);
+  return rc;
+}
+
 /* Steps 1 and 2 of stage 4 on the device (gv-defect-maps.h): the frame goes up once, its gray
  * copy, the alignment warps and terms and the margined cover warps run there, and the covers
  * stay for the maps. */
@@ -1153,6 +1248,7 @@ struct GvDmDevice {
   size_t frame_px;       /* capacity of d_rgb and d_gray, pixels */
   uint8_t *d_rgb, *d_gray, *d_ref, *d_cur;
   uint8_t *d_cov[GV_DM_MAX_COVERS];
+  uint8_t *d_print; /* the margined print of the last maps, kept for stain2 */
   double *d_rows;
   int have_frame, have_ref, ncov;
 };
@@ -1192,7 +1288,7 @@ gv_dm_device_free (GvDmDevice *d)
     return;
   GvCudaExec *ex = d->e->ex;
   ex->sync (ex); /* nothing queued may still use the buffers */
-  uint8_t *bufs[] = { d->d_rgb, d->d_gray, d->d_ref, d->d_cur, (uint8_t *) d->d_rows };
+  uint8_t *bufs[] = { d->d_rgb, d->d_gray, d->d_ref, d->d_cur, (uint8_t *) d->d_rows, d->d_print };
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
     if (bufs[i])
       ex->free (ex, bufs[i]);
@@ -1320,8 +1416,27 @@ gv_dm_device_maps (GvDmDevice *d, int n, int M, int ink_r, GvImage *print, GvIma
                          d->ncov);
   if ((rc = maps_check (n, d->W, d->H, M, print, glare, line, stain, dark)))
     return rc;
+  if (d->d_print)
+    {
+      d->e->ex->free (d->e->ex, d->d_print);
+      d->d_print = NULL;
+    }
   return maps_on_device (d->e->ex, d->e->counts, d->d_cov, n, d->W, d->H, M, ink_r, print, glare,
-                         line, stain, dark);
+                         line, stain, dark, &d->d_print);
+}
+
+int
+gv_dm_device_stain2 (GvDmDevice *d, int M, int box_r, GvImage *stain2, uint8_t *dark2)
+{
+  int rc;
+
+  if (!d->d_print)
+    return gv_error_set (GV_EINVAL, "defect maps: no print estimate on the device (run the maps "
+                                    "first)");
+  if ((rc = stain2_check (d->W, d->H, M, box_r, stain2, dark2)))
+    return rc;
+  return stain2_on_device (d->e->ex, d->e->counts, d->d_print, d->W, d->H, M, box_r, stain2,
+                           dark2);
 }
 
 int
@@ -1397,6 +1512,7 @@ BODY (lkrow, GvKLkRow)
 BODY (dink, GvKDInk)
 BODY (dilh, GvKDil)
 BODY (dilv, GvKDil)
+BODY (dbox, GvKDBox)
 
 static GvBody
 body_for (int id)
@@ -1422,6 +1538,7 @@ body_for (int id)
     case GV_K_DILV: return b_dilv;
     case GV_K_DLINE: return b_dline;
     case GV_K_DSTAIN: return b_dstain;
+    case GV_K_DBOX: return b_dbox;
     default: return NULL;
     }
 }
@@ -1527,6 +1644,7 @@ gv_cuda_kernel_args_size (int id)
     case GV_K_DILV: return sizeof (GvKDil);
     case GV_K_DLINE: return sizeof (GvKDLine);
     case GV_K_DSTAIN: return sizeof (GvKDStain);
+    case GV_K_DBOX: return sizeof (GvKDBox);
     default: return 0;
     }
 }

@@ -66,6 +66,7 @@ typedef enum {
   GV_K_DINK,     /* stage 4, 3d: black-ink mask of the print, domain w x h of the cover */
   GV_K_DILH,     /* stage 4, 3d: its dilation, row pass, domain w x h */
   GV_K_DILV,     /* stage 4, 3d: column pass, clearing the line evidence under it, w x h */
+  GV_K_DBOX,     /* stage 4, 3e': box mean of the margined print (descreened), domain W x H */
   GV_K_COUNT
 } GvKernelId;
 
@@ -309,6 +310,13 @@ typedef struct {
   uint8_t *ink; /* w x h, row pitch w */
   int w;
 } GvKDInk;
+
+typedef struct {
+  const uint8_t *src; /* margined print estimate, RGB, W x H */
+  int sstride, W, H, r;
+  uint8_t *dst; /* RGB, W x H */
+  int dstride;
+} GvKDBox;
 
 typedef struct {
   const uint8_t *src; /* w x h, row pitch w */
@@ -635,6 +643,13 @@ GV_KERNEL void
 gv_k_dink (const GvKDInk *a, int x, int y)
 {
   a->ink[(ptrdiff_t) y * a->w + x] = gv_dm_ink_at (a->P, a->pstride, a->M, x, y);
+}
+
+GV_KERNEL void
+gv_k_dbox (const GvKDBox *a, int x, int y)
+{
+  gv_dk_box_px (a->src, a->W, a->H, a->sstride, x, y, a->r,
+                a->dst + (ptrdiff_t) y * a->dstride + 3 * (ptrdiff_t) x);
 }
 
 GV_KERNEL void

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gv-backend.h"
+#include "gv-cuda-compare.h"
 #include "gv-cuda-engine.h"
 #include "gv-cuda-grid.h"
 #include "gv-defect-maps.h"
@@ -334,6 +335,26 @@ compare_pipelines (BackendNew make_b, int w, int h, int analysis_size, int n)
     warped += ra->golden[i].warped != NULL;
   g_test_message ("%d frames, %d golden (%d warped), %d with a cover", ra->n_frames, ra->n_golden,
                   warped, covers);
+  /* and everything the two runs share, stage 4's report included (the parity contract of
+   * `gvscan validate`; the emulated device path must meet it exactly) */
+  {
+    GvCompareReport cr;
+    gv_compare_init (&cr);
+    gv_compare_results (&cr, ra, rb);
+    gv_compare_finish (&cr);
+    if (!cr.pass || cr.n_rows == 0)
+      {
+        gv_compare_print (&cr, stderr);
+        g_error ("%s backend outside the parity contract", b->ops->name);
+      }
+    for (int i = 0; i < cr.n_rows; i++)
+      if (cr.rows[i].n_differing)
+        g_error ("%s: %ld values differ", cr.rows[i].name, cr.rows[i].n_differing);
+    g_assert_true ((ra->defects == NULL) == (rb->defects == NULL));
+    if (ra->defects)
+      g_test_message ("stage 4: %d covers, %d defects, grade %.1f, on both", ra->defects->n_covers,
+                      ra->defects->n_defects, ra->defects->grade.grade_estimate);
+  }
   gv_result_free (ra);
   gv_result_free (rb);
   gv_backend_free (a);
@@ -635,6 +656,31 @@ test_emulated_defect_maps (void)
       maps_same (&c, print, glare, line, stain, dark, n);
       maps_free (print, glare, line, stain, dark);
 
+      /* step 3e': the box launch over the margined print and the stain launch on its result,
+       * against the CPU's descreening and stain row loops (radius 1..4) */
+      const int br = 1 + n % 4;
+      GvImage *s2_cpu = gv_image_new (c.w, c.h, 1, GV_F32);
+      GvImage *s2 = gv_image_new (c.w, c.h, 1, GV_F32);
+      uint8_t *d2_cpu = g_malloc ((size_t) c.w * c.h), *d2 = g_malloc ((size_t) c.w * c.h);
+      g_assert_true (gv_tc_stain2_cpu (c.print, c.M, br, 2, s2_cpu, d2_cpu));
+      {
+        GvImage *desc = gv_image_new (c.W, c.H, 3, GV_U8);
+        GvKDBox bx = { c.print->data, (int) c.print->stride, c.W, c.H, br, desc->data,
+                       (int) desc->stride };
+        GvKDStain st = { desc->data, (int) desc->stride, c.W, c.H, c.M, (float *) s2->data,
+                         (int) (s2->stride / sizeof (float)), d2, c.w };
+        int *visits = g_new0 (int, (size_t) c.W * c.H);
+        GvLaunch l = gv_launch_for (GV_K_DBOX, c.W, c.H);
+        g_assert_cmpint (gv_cuda_emulate (GV_K_DBOX, &bx, &l, visits), ==, GV_OK);
+        assert_visited_once (visits, c.W, c.H, "GV_K_DBOX");
+        l = gv_launch_for (GV_K_DSTAIN, c.w, c.h);
+        g_assert_cmpint (gv_cuda_emulate (GV_K_DSTAIN, &st, &l, NULL), ==, GV_OK);
+        assert_same_image (s2_cpu, s2, "descreened stain evidence (launches)", n);
+        g_assert_cmpmem (d2_cpu, (size_t) c.w * c.h, d2, (size_t) c.w * c.h);
+        g_free (visits);
+        gv_image_free (desc);
+      }
+
       /* the executor entry: upload, three launches, download */
       GvCudaExec *ex = gv_cuda_emulator_new ();
       g_assert_nonnull (ex);
@@ -667,10 +713,36 @@ test_emulated_defect_maps (void)
       g_assert_cmpint (counts[GV_K_DMEDIAN], ==, 1);
       g_assert_cmpint (counts[GV_K_DLINE], ==, 1);
       g_assert_cmpint (counts[GV_K_DSTAIN], ==, 1);
+      g_assert_cmpint (counts[GV_K_DBOX], ==, 0);
+      memset (s2->data, 0xa5, s2->stride * c.h);
+      memset (d2, 0xa5, (size_t) c.w * c.h);
+      g_assert_cmpint (gv_defect_stain2_device (be, c.print, c.M, br, s2, d2), ==, GV_OK);
+      assert_same_image (s2_cpu, s2, "descreened stain evidence (backend)", n);
+      g_assert_cmpmem (d2_cpu, (size_t) c.w * c.h, d2, (size_t) c.w * c.h);
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, counts), ==, 1);
+      g_assert_cmpint (counts[GV_K_DBOX], ==, 1);
+      g_assert_cmpint (counts[GV_K_DSTAIN], ==, 2);
       gv_backend_free (be);
 
-      /* evidence of every kind, and pixels no cover sees */
+      /* evidence of every kind, and pixels no cover sees; descreening changes the stain
+       * evidence (the covers' noise and print average out) */
       long n_line = 0, n_loose = 0, n_stain = 0, n_dark = 0, n_glare = 0, n_unseen = 0;
+      long n_stain2 = 0, n_differ = 0;
+      for (int y = 0; y < c.h; y++)
+        for (int x = 0; x < c.w; x++)
+          {
+            float a = gv_image_row_f32 (c.stain, y)[x], b = gv_image_row_f32 (s2_cpu, y)[x];
+            n_stain2 += b > 0.0f;
+            n_differ += a != b;
+          }
+      g_test_message ("%d covers, box radius %d: descreened stain evidence at %ld px, %ld px "
+                      "differ from the print's", n, br, n_stain2, n_differ);
+      g_assert_cmpint (n_stain2, >, 0);
+      g_assert_cmpint (n_differ, >, 0);
+      gv_image_free (s2_cpu);
+      gv_image_free (s2);
+      g_free (d2_cpu);
+      g_free (d2);
       for (int y = 0; y < c.h; y++)
         for (int x = 0; x < c.w; x++)
           {
@@ -740,6 +812,20 @@ test_emulated_defect_maps_refuse (void)
   g_assert_null (gv_cuda_engine_exec (NULL));
   g_assert_cmpint (gv_defect_maps_device (cpu, cv, 3, c.M, print, glare, line, stain, dark), ==,
                    GV_EUNSUPPORTED);
+  g_assert_cmpint (gv_defect_stain2_device (cpu, c.print, c.M, 2, stain, dark), ==,
+                   GV_EUNSUPPORTED);
+  {
+    GvBackend *emu = NULL;
+    g_assert_cmpint (gv_backend_emulated_new (&p, &emu), ==, GV_OK);
+    g_assert_cmpint (gv_defect_stain2_device (emu, c.print, c.M, 0, stain, dark), ==, GV_EINVAL);
+    g_assert_cmpint (gv_defect_stain2_device (emu, c.print, c.M, 2, stain, NULL), ==, GV_EINVAL);
+    g_assert_cmpint (gv_defect_stain2_device (emu, c.print, c.M + 1, 2, stain, dark), ==,
+                     GV_EINVAL);
+    g_assert_cmpint (gv_defect_stain2_device (emu, c.glare, c.M, 2, stain, dark), ==, GV_EINVAL);
+    g_assert_cmpint (gv_defect_stain2_device (emu, NULL, c.M, 2, stain, dark), ==, GV_EINVAL);
+    g_assert_cmpint (gv_defect_stain2_device (emu, c.print, c.M, 2, stain, dark), ==, GV_OK);
+    gv_backend_free (emu);
+  }
   gv_backend_free (cpu);
   ex->destroy (ex);
   gv_image_free (odd);
@@ -777,6 +863,13 @@ test_emulated_defect_frames (void)
   g_assert_cmpint (gv_dm_device_ref (d, Hm0), ==, GV_EINVAL);
   g_assert_cmpint (gv_dm_device_lk_rows (d, Hm0, x0, x1, y0, y1, rows), ==, GV_EINVAL);
   g_assert_cmpint (gv_dm_device_cover (d, 1, Hm0), ==, GV_EINVAL);
+  {
+    GvImage *s2 = gv_image_new (w, h, 1, GV_F32);
+    uint8_t *d2 = g_malloc ((size_t) w * h);
+    g_assert_cmpint (gv_dm_device_stain2 (d, M, 2, s2, d2), ==, GV_EINVAL); /* no maps yet */
+    gv_image_free (s2);
+    g_free (d2);
+  }
   for (int k = 0; k < NF; k++)
     {
       frames[k] = gv_tc_cover (FW - 16, FH - 16, 8, k); /* textured, with glare and lines */
@@ -880,6 +973,25 @@ test_emulated_defect_frames (void)
     g_assert_cmpint (n_cleared, >, 0);
     assert_same_image (m[0].line, m[1].line, "line evidence after step 3d", NF);
     assert_same_image (m[0].stain, m[1].stain, "stain evidence (step 3d leaves it)", NF);
+    /* step 3e' from the print the maps left in device memory */
+    {
+      GvImage *s2[2] = { gv_image_new (w, h, 1, GV_F32), gv_image_new (w, h, 1, GV_F32) };
+      uint8_t *d2[2] = { g_malloc ((size_t) w * h), g_malloc ((size_t) w * h) };
+      g_assert_true (gv_tc_stain2_cpu (m[0].print, M, 3, 2, s2[0], d2[0]));
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, before), ==, 1);
+      g_assert_cmpint (gv_dm_device_stain2 (d, M, 3, s2[1], d2[1]), ==, GV_OK);
+      g_assert_cmpint (gv_cuda_engine_launch_counts (be, after), ==, 1);
+      g_assert_cmpint (after[GV_K_DBOX] - before[GV_K_DBOX], ==, 1);
+      g_assert_cmpint (after[GV_K_DMEDIAN] - before[GV_K_DMEDIAN], ==, 0);
+      assert_same_image (s2[0], s2[1], "descreened stain evidence (session)", NF);
+      g_assert_cmpmem (d2[0], (size_t) w * h, d2[1], (size_t) w * h);
+      g_assert_cmpint (gv_dm_device_stain2 (d, M, 0, s2[1], d2[1]), ==, GV_EINVAL);
+      for (int i = 0; i < 2; i++)
+        {
+          gv_image_free (s2[i]);
+          g_free (d2[i]);
+        }
+    }
     g_free (ink);
     g_free (tmp);
     gv_tc_maps_release (&m[0]);
@@ -1070,6 +1182,19 @@ test_cuda_defect_maps (void)
       g_assert_cmpint (gv_defect_maps_device (be, (const GvImage *const *) c.covers, c.n, c.M,
                                               print, glare, line, stain, dark), ==, GV_OK);
       maps_same (&c, print, glare, line, stain, dark, c.n);
+      /* step 3e' (radius 4, as at 1060 px width) */
+      {
+        GvImage *s2c = gv_image_new (c.w, c.h, 1, GV_F32), *s2 = gv_image_new (c.w, c.h, 1, GV_F32);
+        uint8_t *d2c = g_malloc ((size_t) c.w * c.h), *d2 = g_malloc ((size_t) c.w * c.h);
+        g_assert_true (gv_tc_stain2_cpu (c.print, c.M, 4, 2, s2c, d2c));
+        g_assert_cmpint (gv_defect_stain2_device (be, c.print, c.M, 4, s2, d2), ==, GV_OK);
+        assert_same_image (s2c, s2, "descreened stain evidence", c.n);
+        g_assert_cmpmem (d2c, (size_t) c.w * c.h, d2, (size_t) c.w * c.h);
+        gv_image_free (s2c);
+        gv_image_free (s2);
+        g_free (d2c);
+        g_free (d2);
+      }
       maps_free (print, glare, line, stain, dark);
       maps_case_clear (&c);
     }

@@ -131,6 +131,14 @@ int gv_defect_maps_device (GvBackend *be, const GvImage *const *covers, int n, i
                            GvImage *print, GvImage *glare, GvImage *line, GvImage *stain,
                            uint8_t *dark);
 
+/* Step 3e' on a device backend: the margined print (RGB U8, W x H, margin M) goes up, is
+ * descreened there (gv_dk_box_px with radius box_r, 1..64, per pixel: GV_K_DBOX) and its stain
+ * evidence taken (gv_dm_stain_at on the descreened copy: GV_K_DSTAIN); stain2 (F32, w x h) and
+ * dark2 (w * h bytes, row pitch w) come back, bit-identical to the same per-pixel functions run
+ * on the CPU. Errors as gv_defect_maps_device. */
+int gv_defect_stain2_device (GvBackend *be, const GvImage *print, int M, int box_r,
+                             GvImage *stain2, uint8_t *dark2);
+
 /* Steps 1 and 2 of stage 4 on a device backend, with the golden frames uploaded once and the
  * margined covers kept in device memory for the maps (gv-defects.c drives it; the alignment's
  * control stays there, on the host, for both paths). A session is for covers of one margined
@@ -159,6 +167,9 @@ int gv_dm_device_lk_rows (GvDmDevice *d, const double Hm[9], int x0, int x1, int
 int gv_dm_device_cover (GvDmDevice *d, int k, const double Hm[9]);
 int gv_dm_device_maps (GvDmDevice *d, int n, int M, int ink_r, GvImage *print, GvImage *glare,
                        GvImage *line, GvImage *stain, uint8_t *dark);
+/* stain2  gv_defect_stain2_device's outputs from the print estimate of the last maps call, which
+ *         stays in device memory for it (GV_EINVAL before any maps call). */
+int gv_dm_device_stain2 (GvDmDevice *d, int M, int box_r, GvImage *stain2, uint8_t *dark2);
 int gv_dm_device_download_cover (GvDmDevice *d, int k, GvImage *rgb);
 void gv_dm_device_free (GvDmDevice *d);
 

@@ -337,6 +337,10 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
 /* Step 3d's reach around black ink: 10 px at 1060 px width, at least 2 (working px). */
 #define INK_R(sc) ((int) lround (10 * (sc)) > 2 ? (int) lround (10 * (sc)) : 2)
 
+/* Step 3e''s descreening box radius: 4 px at 1060 px width (the halftone pitch is 6..10 px), at
+ * least 1 (gv_dk_box_px's box is 2r + 1 px). */
+#define DESCREEN_R(sc) ((int) lround (4 * (sc)) > 1 ? (int) lround (4 * (sc)) : 1)
+
 /* A loss at the outline must be deeper than this (working px; sc = working width / 1060): the
  * outline's own mixed pixels and the cover's shadow, 3 px, and 2 px at 1060 px width. A chip of
  * 13 px (at 1060 px width) in a 350 px wide cover shows 4 px of table. */
@@ -1035,11 +1039,13 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
       used++;
     }
 
-  /* 2. print estimate and glare (and on a device, 3c and 3e with them) */
+  /* 2. print estimate and glare (and on a device, 3c, 3e and 3e' with them) */
   sdark = calloc ((size_t) w * h, 1);
   line = gv_image_new (w, h, 1, GV_F32);
   stain = gv_image_new (w, h, 1, GV_F32);
-  if (!sdark || !line || !stain)
+  sdark2 = calloc ((size_t) w * h, 1);
+  stain2 = gv_image_new (w, h, 1, GV_F32);
+  if (!sdark || !line || !stain || !sdark2 || !stain2)
     {
       rc = gv_error_set (GV_ENOMEM, "out of memory");
       goto out;
@@ -1056,6 +1062,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
     if (dev)
       {
         rc = gv_dm_device_maps (dev, r->n_covers, M, INK_R (sc), mp, mg, line, stain, sdark);
+        if (rc == GV_OK)
+          rc = gv_dm_device_stain2 (dev, M, DESCREEN_R (sc), stain2, sdark2);
         gv_dm_device_free (dev);
         dev = NULL;
         if (rc)
@@ -1373,23 +1381,19 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
     }
 
   /* 3e'. stain edges on the descreened print, for the second stain pass (5d, 5e): the mean over
-   * a box of 2r + 1 px, r = 4 px at 1060 px width (the halftone pitch is 6..10 px), at least 1.
-   * On the host for both backends (the print is downloaded) */
-  {
-    int br = (int) lround (4 * sc) > 1 ? (int) lround (4 * sc) : 1;
-    descreened = gv_image_new (W, Hh, 3, GV_U8);
-    stain2 = gv_image_new (w, h, 1, GV_F32);
-    sdark2 = calloc (npx, 1);
-    if (!descreened || !stain2 || !sdark2)
-      {
-        rc = gv_error_set (GV_ENOMEM, "out of memory");
-        goto out;
-      }
-    DescreenCtx dc = { P, descreened, br };
-    gv_parallel_for (nthreads, Hh, 8, descreen_rows, &dc);
-    EvidenceCtx ec = { descreened, NULL, stain2, sdark2, M };
-    gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
-  }
+   * a box of 2r + 1 px (DESCREEN_R; on a device, computed with the maps) */
+  if (!on_device)
+    {
+      if (!(descreened = gv_image_new (W, Hh, 3, GV_U8)))
+        {
+          rc = gv_error_set (GV_ENOMEM, "out of memory");
+          goto out;
+        }
+      DescreenCtx dc = { P, descreened, DESCREEN_R (sc) };
+      gv_parallel_for (nthreads, Hh, 8, descreen_rows, &dc);
+      EvidenceCtx ec = { descreened, NULL, stain2, sdark2, M };
+      gv_parallel_for (nthreads, h, 8, evidence_rows, &ec);
+    }
 
   /* 3d. no line evidence within 10 px (at 1060 px width) of black ink (gv_dk_is_ink): the white
    * gaps in text, bar codes and inked outlines are print (on a device, done with the maps) */

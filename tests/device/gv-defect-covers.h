@@ -201,6 +201,40 @@ gv_tc_stain_rows (void *data, int b, int e)
     }
 }
 
+typedef struct {
+  const GvImage *P;
+  GvImage *out;
+  int r;
+} GvTcBox;
+
+static void
+gv_tc_box_rows (void *data, int b, int e)
+{
+  GvTcBox *c = data;
+  const GvImage *P = c->P;
+  for (int y = b; y < e; y++)
+    for (int x = 0; x < P->width; x++)
+      gv_dk_box_px ((const uint8_t *) P->data, P->width, P->height, (int) P->stride, x, y, c->r,
+                    gv_image_row_u8 (c->out, y) + 3 * x);
+}
+
+/* Step 3e' on the CPU, shapes as gv_defect_stain2_device: the margined print P descreened with
+ * radius r (gv-defects.c's descreen_rows), then its stain evidence (the stain row loop); 1 when
+ * done, 0 out of memory. */
+static int
+gv_tc_stain2_cpu (const GvImage *P, int M, int r, int nthreads, GvImage *stain2, uint8_t *dark2)
+{
+  GvImage *d = gv_image_new (P->width, P->height, 3, GV_U8);
+  if (!d)
+    return 0;
+  GvTcBox bc = { P, d, r };
+  gv_parallel_for (nthreads, P->height, 8, gv_tc_box_rows, &bc);
+  GvTcMaps c = { NULL, 0, M, d, NULL, NULL, NULL, stain2, dark2 };
+  gv_parallel_for (nthreads, stain2->height, 8, gv_tc_stain_rows, &c);
+  gv_image_free (d);
+  return 1;
+}
+
 /* The maps on the CPU, shapes as gv_defect_maps_device; line and stain may be NULL. */
 static void
 gv_tc_maps_cpu (const GvImage *const *covers, int n, int M, int nthreads, GvImage *print,

@@ -128,9 +128,10 @@ run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget
 }
 
 /* Stage 4's maps: 5 synthetic covers (gv-defect-covers.h) at the canonical 1060x1640 cover,
- * the largest stage 4 works at. be NULL: the CPU row loops on nthreads; else the device path.
- * Returns ms per run (best of reps after one warm-up), or -1; m->out keeps the last run's maps
- * for the comparison. */
+ * the largest stage 4 works at, then step 3e' (the descreened print's stain evidence, radius 4)
+ * from the print. be NULL: the CPU row loops on nthreads; else the device path (3e' re-uploads
+ * the print here; stage 4 itself keeps it on the device). Returns ms per run (best of reps after
+ * one warm-up), or -1; m->out, stain2 and dark2 keep the last run's maps for the comparison. */
 #define MAPS_N 5
 #define MAPS_W 1060
 #define MAPS_H 1640
@@ -139,6 +140,8 @@ run_kept (GvBackend *be, GvImage **gray, int n, const GvQuad *roi, double budget
 typedef struct {
   GvImage *covers[MAPS_N];
   GvTcMapSet out;
+  GvImage *stain2;
+  uint8_t *dark2;
 } MapsRun;
 
 static int
@@ -148,7 +151,9 @@ maps_alloc (MapsRun *m)
   for (int k = 0; k < MAPS_N; k++)
     if (!(m->covers[k] = gv_tc_cover (MAPS_W, MAPS_H, MAPS_M, k)))
       return 0;
-  return gv_tc_maps_alloc (MAPS_W, MAPS_H, MAPS_M, &m->out);
+  m->stain2 = gv_image_new (MAPS_W, MAPS_H, 1, GV_F32);
+  m->dark2 = malloc ((size_t) MAPS_W * MAPS_H);
+  return m->stain2 && m->dark2 && gv_tc_maps_alloc (MAPS_W, MAPS_H, MAPS_M, &m->out);
 }
 
 static void
@@ -157,6 +162,8 @@ maps_free (MapsRun *m)
   for (int k = 0; k < MAPS_N; k++)
     gv_image_free (m->covers[k]);
   gv_tc_maps_release (&m->out);
+  gv_image_free (m->stain2);
+  free (m->dark2);
 }
 
 static double
@@ -171,11 +178,17 @@ maps_time (GvBackend *be, int nthreads, MapsRun *m, int reps)
       if (be)
         {
           if (gv_defect_maps_device (be, cv, MAPS_N, MAPS_M, o->print, o->glare, o->line, o->stain,
-                                     o->dark) != GV_OK)
+                                     o->dark) != GV_OK
+              || gv_defect_stain2_device (be, o->print, MAPS_M, 4, m->stain2, m->dark2) != GV_OK)
             return -1;
         }
       else
-        gv_tc_maps_cpu (cv, MAPS_N, MAPS_M, nthreads, o->print, o->glare, o->line, o->stain, o->dark);
+        {
+          gv_tc_maps_cpu (cv, MAPS_N, MAPS_M, nthreads, o->print, o->glare, o->line, o->stain,
+                          o->dark);
+          if (!gv_tc_stain2_cpu (o->print, MAPS_M, 4, nthreads, m->stain2, m->dark2))
+            return -1;
+        }
       double dt = 1e3 * (gv_monotonic_seconds () - t0);
       if (r > 0 && (best < 0 || dt < best))
         best = dt;
@@ -184,11 +197,14 @@ maps_time (GvBackend *be, int nthreads, MapsRun *m, int reps)
 }
 
 static int
-maps_same (const GvTcMapSet *a, const GvTcMapSet *b)
+maps_same (const MapsRun *ma, const MapsRun *mb)
 {
+  const GvTcMapSet *a = &ma->out, *b = &mb->out;
   return !gv_image_compare (a->print, b->print) && !gv_image_compare (a->glare, b->glare)
          && !gv_image_compare (a->line, b->line) && !gv_image_compare (a->stain, b->stain)
-         && !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H);
+         && !memcmp (a->dark, b->dark, (size_t) MAPS_W * MAPS_H)
+         && !gv_image_compare (ma->stain2, mb->stain2)
+         && !memcmp (ma->dark2, mb->dark2, (size_t) MAPS_W * MAPS_H);
 }
 
 /* The whole of stage 4 on GOLD_N frames of the synthetic scan: best of reps (after a warm-up)
@@ -496,7 +512,8 @@ main (int argc, char **argv)
       double md = maps_time (cuda, 1, &maps_dev, 5);
       if (md >= 0)
         say ("  gpu  %-34s %9.2f ms/run (upload, launches, download), %.1fx the CPU; same "
-             "bytes as the CPU: %s\n", "stage 4 maps", md, mc / md, maps_same (&maps_cpu.out, &maps_dev.out) ? "yes" : "NO");
+             "bytes as the CPU: %s\n", "stage 4 maps", md, mc / md,
+             maps_same (&maps_cpu, &maps_dev) ? "yes" : "NO");
       else
         say ("  gpu  stage 4 maps failed: %s\n", gv_error_message ());
     }

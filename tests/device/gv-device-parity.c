@@ -315,6 +315,31 @@ compare_defect_maps (const char *title, BackendNew make_b, const MapsCase *cs)
     GvImage db = gv_image_view (m[1].dark, cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
     gv_compare_images (gv_compare_row (&c, "defect maps: stain dark side", 1), &da, &db);
   }
+  /* step 3e': the stain evidence of the descreened print (radius 4, as at 1060 px width) */
+  {
+    GvImage *s2[2] = { gv_image_new (cs->w, cs->h, 1, GV_F32),
+                       gv_image_new (cs->w, cs->h, 1, GV_F32) };
+    uint8_t *d2[2] = { malloc ((size_t) cs->w * cs->h), malloc ((size_t) cs->w * cs->h) };
+    int ok = s2[0] && s2[1] && d2[0] && d2[1]
+             && gv_tc_stain2_cpu (m[0].print, cs->M, 4, gv_threads_default (), s2[0], d2[0])
+             && gv_defect_stain2_device (b, m[0].print, cs->M, 4, s2[1], d2[1]) == GV_OK;
+    if (ok)
+      {
+        GvImage da = gv_image_view (d2[0], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+        GvImage db = gv_image_view (d2[1], cs->w, cs->h, 1, GV_U8, (size_t) cs->w);
+        gv_compare_images (gv_compare_row (&c, "defect maps: descreened stain evidence", 1), s2[0],
+                           s2[1]);
+        gv_compare_images (gv_compare_row (&c, "defect maps: descreened stain dark side", 1), &da,
+                           &db);
+      }
+    for (int i = 0; i < 2; i++)
+      {
+        gv_image_free (s2[i]);
+        free (d2[i]);
+      }
+    if (!ok)
+      goto out;
+  }
   char t[160];
   snprintf (t, sizeof t, "%s, stage 4 maps, %d covers of %dx%d + %d px margin", title, cs->n,
             cs->w, cs->h, cs->M);
