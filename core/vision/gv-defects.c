@@ -346,6 +346,18 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
  * 13 px (at 1060 px width) in a 350 px wide cover shows 4 px of table. */
 #define LOSS_MIN_DEPTH(sc) (3 + 2 * (sc))
 
+/* The band along each edge where a line running with the edge is the outline's own mixed
+ * pixels and shadow (the warped outline wavers by a few px): 14 px at 1060 px width, + 1. */
+#define EDGE_BAND(sc) ((int) lround (14 * (sc)) + 1)
+
+/* 1 when the box x0..x1, y0..y1 (working px) lies wholly within EDGE_BAND of one edge. */
+static int
+along_edge (int x0, int y0, int x1, int y1, int w, int h, double sc)
+{
+  int e = EDGE_BAND (sc);
+  return y1 <= e || y0 >= h - 1 - e || x1 <= e || x0 >= w - 1 - e;
+}
+
 /* A stain's outline (gv_dk_stain_at gives each edge pixel its darker side): of its edge
  * pixels facing in or out, at least this share faces in, darker side inside and brighter
  * outside (print edges joined to a contour face either way: 0.8..0.85 on the synthetic covers;
@@ -637,6 +649,16 @@ long_lines (const GvImage *line, const GvImage *glare, int half, const uint8_t *
         }
       if (a0 < 0)
         continue;
+      /* a span along an edge, both ends within 14 px of it (at 1060 px width): the outline's
+       * mixed pixels where the warped outline wavers, as in 5c */
+      {
+        double ta = first + a0 - diag, tb = first + a1 - diag;
+        double xa = nx * rho + ux * ta, ya = ny * rho + uy * ta;
+        double xb = nx * rho + ux * tb, yb = ny * rho + uy * tb;
+        if (along_edge ((int) lround (fmin (xa, xb)), (int) lround (fmin (ya, yb)),
+                        (int) lround (fmax (xa, xb)), (int) lround (fmax (ya, yb)), w, h, sc))
+          continue;
+      }
       int index = r->n_defects++;
       long area = 0;
       r->defects[index].kind = GV_DK_CREASE;
@@ -894,6 +916,59 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
  * arc more (5c). Measured as the angle between the chords joining the centroids of the first,
  * middle and last third of the line (2/3 of the turn for a circular arc). */
 #define GV_DK_LINE_MAXTURN 0.3
+
+/* A loss touching edge `touch` (0 top, 1 right, 2 bottom, 3 left) within box g of the loss map
+ * whose colour runs on inwards past it: in more than half of its rows (or columns) across the
+ * edge, the print 3..6 px beyond the row's deepest loss pixel is within GV_DK_TABLE_TOL of the
+ * row's own loss colour (its pixels from 3 px in, past the outline's mixed ones). A rule or
+ * frame line of about the table's colour meets the edge so, each row of its band in its own
+ * shade; a chip or tear is a notch, paper beyond its tip. P is the margined print (margin M). */
+static int
+loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, const Comp *g,
+              int touch)
+{
+  int horiz = touch == 0 || touch == 2; /* rows of the loss run down from the top or bottom */
+  int a0 = horiz ? g->x0 : g->y0, a1 = horiz ? g->x1 : g->y1;
+  int dmax = horiz ? g->y1 - g->y0 + 1 : g->x1 - g->x0 + 1;
+  int rows = 0, runs = 0;
+
+  for (int a = a0; a <= a1; a++)
+    {
+      int deep = -1;
+      double m[3] = { 0, 0, 0 };
+      int n = 0;
+      for (int dd = 0; dd <= dmax + 2; dd++)
+        {
+          int X = horiz ? a : (touch == 3 ? dd : w - 1 - dd);
+          int Y = horiz ? (touch == 0 ? dd : h - 1 - dd) : a;
+          if (X < 0 || Y < 0 || X >= w || Y >= h || !missing[(size_t) Y * w + X])
+            continue;
+          deep = dd;
+          if (dd >= 3)
+            {
+              const uint8_t *q = gv_image_row_u8 (P, Y + M) + 3 * (X + M);
+              m[0] += q[0], m[1] += q[1], m[2] += q[2];
+              n++;
+            }
+        }
+      if (deep < 0 || n == 0)
+        continue;
+      rows++;
+      int like = 1;
+      for (int dd = deep + 3; dd <= deep + 6 && like; dd++)
+        {
+          int X = horiz ? a : (touch == 3 ? dd : w - 1 - dd);
+          int Y = horiz ? (touch == 0 ? dd : h - 1 - dd) : a;
+          if (X < 0 || Y < 0 || X >= w || Y >= h)
+            continue;
+          const uint8_t *q = gv_image_row_u8 (P, Y + M) + 3 * (X + M);
+          for (int c = 0; c < 3; c++)
+            like &= fabs ((double) q[c] - m[c] / n) <= GV_DK_TABLE_TOL;
+        }
+      runs += like;
+    }
+  return rows > 0 && 2 * runs > rows;
+}
 
 /* The angle between the chords through the centroids of a line group's three thirds along its
  * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
@@ -1681,6 +1756,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 if (2 * runs > a1 - a0 + 1)
                   continue;
               }
+            /* ... and one that stops short of the zone's end where the print's colour drifts
+             * from the table's (a rule's end in the light's gradient) still runs on inwards in
+             * its own colour, row by row */
+            if (!corner && touch >= 0 && loss_runs_on (P, M, missing, w, h, &g, touch))
+              continue;
             /* a worn corner is a rounded bite, about as wide as deep (within 2.5 x) and at most
              * 100 px (at 1060 px width; the widest wear is 55 px, its fibre and the outline's
              * mixed pixels grow it): a strip along one edge from the corner, or a larger patch,
@@ -1751,6 +1831,16 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 grow = (int) lround (3 * sc);
                 goto add;
               }
+            /* a line along an edge, within 14 px of it (at 1060 px width) over all its length
+             * and four times longer than its spread across: the outline's own mixed pixels and
+             * shadow where the warped outline wavers. Creases and scratches cross the cover;
+             * spine lines are perpendicular to the spine */
+            {
+              int e = EDGE_BAND (sc);
+              if (((g.y1 <= e || g.y0 >= h - 1 - e) && bw >= 4 * bh)
+                  || ((g.x1 <= e || g.x0 >= w - 1 - e) && bh >= 4 * bw))
+                continue;
+            }
             /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
             if (len < 100 * sc)
               continue;
