@@ -917,6 +917,12 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
  * middle and last third of the line (2/3 of the turn for a circular arc). */
 #define GV_DK_LINE_MAXTURN 0.3
 
+/* ... and a line under 200 px (at 1060 px width) at most this as line_bend measures it (the
+ * limit above measures 0.2): the pieces of the renderer's printed rings that pass for short
+ * scratches measure 0.16..0.2, the short true scratches of nine sets at most 0.14 but one
+ * (0.17); see docs/accuracy.md. */
+#define GV_DK_SHORT_LINE_MAXBEND 0.17
+
 /* A loss touching edge `touch` (0 top, 1 right, 2 bottom, 3 left) within box g of the loss map
  * whose colour runs on inwards past it: in more than half of its rows (or columns) across the
  * edge, the print 3..6 px beyond the row's deepest loss pixel is within GV_DK_TABLE_TOL of the
@@ -1854,10 +1860,12 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             if (touch >= 0 && minor > 16 * sc)
               continue;
             /* ... and a short arc of a printed ring is straight enough for that test: a line
-             * that turns by more than GV_DK_LINE_MAXTURN over its length is print too */
+             * that turns by more than GV_DK_LINE_MAXTURN over its length is print too
+             * (GV_DK_SHORT_LINE_MAXBEND under 200 px) */
             if (touch < 0
                 && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
-                              feat[gi].dy, tmin, tmax) > GV_DK_LINE_MAXTURN * 2.0 / 3.0)
+                              feat[gi].dy, tmin, tmax)
+                       > (len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0))
               continue;
             if (len >= 0.22 * h)
               {
