@@ -73,6 +73,7 @@ typedef struct {
   size_t wsrc_bytes, wdst_bytes;
   /* state */
   int cur, have_cur, have_prev, flow_valid, flow_host_valid, small_valid;
+  int pend, pend_roi; /* a measure begun (eng_measure_begin), with or without a roi */
   /* host mirrors */
   void *h_stats;
   long long *h_lap;
@@ -600,6 +601,7 @@ load_luma_done (GvEngine *e)
   int rc;
 
   e->cur ^= 1;
+  e->pend = 0;
   e->have_prev = e->have_cur;
   e->have_cur = 0;
   e->flow_valid = e->flow_host_valid = e->small_valid = 0;
@@ -652,15 +654,17 @@ var_from_sums (__int128 n, __int128 s, __int128 sq)
   return (double) (n * sq - s * s) / ((double) n * (double) n);
 }
 
+/* The first half of measure: the launches, queued without a wait (the host may decode the next
+ * frame meanwhile); eng_measure_end reads the sums back and makes the metrics. */
 static int
-eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+eng_measure_begin (GvBackend *be, const GvQuad *roi)
 {
   GvEngine *e = (GvEngine *) be;
   GvKLap lap = { e->d_luma, e->fw, e->fw, e->fh, { 0 }, roi != NULL, e->d_lap };
   double sx, sy;
   int rc;
 
-  memset (out, 0, sizeof *out);
+  e->pend = 0;
   if (!e->have_cur)
     return gv_error_set (GV_EINVAL, "measure called before load");
   if (roi)
@@ -687,6 +691,21 @@ eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
       if ((rc = launch (e, GV_K_MAG, &mag, e->aw, e->ah)))
         return rc;
     }
+  e->pend = 1;
+  e->pend_roi = roi != NULL;
+  return GV_OK;
+}
+
+static int
+eng_measure_end (GvBackend *be, GvFrameMetrics *out)
+{
+  GvEngine *e = (GvEngine *) be;
+  int rc, roi = e->pend_roi;
+
+  memset (out, 0, sizeof *out);
+  if (!e->pend)
+    return gv_error_set (GV_EINVAL, "measure_end without measure_begin");
+  e->pend = 0;
   /* one read-back: the Laplacian sums, and the |flow| statistics when there was a flow */
   if ((rc = e->ex->download (e->ex, e->h_stats, 0, e->d_stats, 0,
                              e->have_prev ? e->stats_bytes : e->stats_lap_bytes, 1)))
@@ -699,7 +718,7 @@ eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
       t[k] += e->h_lap[6 * (size_t) y + k];
   out->sharpness_frame = var_from_sums (t[0], t[1], t[2]);
   out->sharpness = roi ? var_from_sums (t[3], t[4], t[5]) : out->sharpness_frame;
-  out->roi_used = roi != NULL;
+  out->roi_used = roi;
   out->motion = out->motion_frame = -1.0;
   if (!e->have_prev)
     return GV_OK;
@@ -732,6 +751,18 @@ eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
   else
     out->motion = out->motion_frame;
   return GV_OK;
+}
+
+static int
+eng_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+{
+  int rc = eng_measure_begin (be, roi);
+  if (rc)
+    {
+      memset (out, 0, sizeof *out);
+      return rc;
+    }
+  return eng_measure_end (be, out);
 }
 
 static const GvImage *
@@ -804,6 +835,7 @@ eng_reset (GvBackend *be)
 {
   GvEngine *e = (GvEngine *) be;
   e->have_cur = e->have_prev = e->flow_valid = e->flow_host_valid = e->small_valid = 0;
+  e->pend = 0;
 }
 
 static void
@@ -822,11 +854,12 @@ eng_free (GvBackend *be)
 
 static const GvBackendOps engine_ops_cuda = {
   "cuda", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset, eng_free,
-  gv_cuda_engine_load_device,
+  gv_cuda_engine_load_device, eng_measure_begin, eng_measure_end,
 };
 static const GvBackendOps engine_ops_emulated = {
   "cuda-emulated", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset,
   eng_free, NULL, /* the emulator's "device memory" is host memory: frames come through load */
+  eng_measure_begin, eng_measure_end,
 };
 
 int

@@ -365,6 +365,196 @@ compare_pipelines (BackendNew make_b, int w, int h, int analysis_size, int n)
   gv_synth_free (m.synth);
 }
 
+/* ---- measure in two halves ---------------------------------------------------------------- */
+
+/* A backend that passes every call to `inner` and notes whether a measure is pending (between
+ * measure_begin and measure_end); a feed that notes, at each next(), whether one is. */
+typedef struct {
+  GvBackend base;
+  GvBackend *inner;
+  GvBackendOps ops;
+} SplitSpy;
+
+static int spy_pending, spy_next_calls, spy_next_during;
+
+static int
+spy_load (GvBackend *be, const GvImage *luma)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  return s->inner->ops->load (s->inner, luma);
+}
+
+static const GvImage *
+spy_analysis_image (GvBackend *be)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  return s->inner->ops->analysis_image (s->inner);
+}
+
+static int
+spy_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  return s->inner->ops->measure (s->inner, roi, out);
+}
+
+static int
+spy_measure_begin (GvBackend *be, const GvQuad *roi)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  int rc = s->inner->ops->measure_begin (s->inner, roi);
+  spy_pending = rc == GV_OK;
+  return rc;
+}
+
+static int
+spy_measure_end (GvBackend *be, GvFrameMetrics *out)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  spy_pending = 0;
+  return s->inner->ops->measure_end (s->inner, out);
+}
+
+static const GvImage *
+spy_last_flow (GvBackend *be)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  return s->inner->ops->last_flow (s->inner);
+}
+
+static int
+spy_warp (GvBackend *be, const GvImage *rgb, const double H[9], GvImage *dst)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  return s->inner->ops->warp (s->inner, rgb, H, dst);
+}
+
+static void
+spy_reset (GvBackend *be)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  s->inner->ops->reset (s->inner);
+}
+
+static void
+spy_free (GvBackend *be)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  gv_backend_free (s->inner);
+  g_free (s);
+}
+
+static GvBackend *
+spy_new (GvBackend *inner)
+{
+  SplitSpy *s = g_new0 (SplitSpy, 1);
+  s->inner = inner;
+  s->ops = (GvBackendOps) { "spy", spy_load, spy_analysis_image, spy_measure, spy_last_flow,
+                            spy_warp, spy_reset, spy_free, NULL,
+                            inner->ops->measure_begin ? spy_measure_begin : NULL,
+                            inner->ops->measure_end ? spy_measure_end : NULL };
+  s->base = *inner;
+  s->base.ops = &s->ops;
+  return &s->base;
+}
+
+static int
+spy_next (void *ud, GvImage *luma, int *index, double *pts)
+{
+  spy_next_calls++;
+  spy_next_during += spy_pending;
+  return mf_next (ud, luma, index, pts);
+}
+
+/* The device's measure in two halves gives what measure gives, bit for bit, and refuses misuse
+ * (an end without a begin; a load between them drops the begun measure). In the pipeline the
+ * next frame is decoded while the device measures (every next() but the first comes between a
+ * measure_begin and its measure_end), and the results equal the CPU backend's, which measures
+ * in one call (never between). */
+static void
+test_emulated_split_measure (void)
+{
+  enum { W = 480, H = 270, N = 8 };
+  GvParams p;
+  GvBackend *a = NULL, *b = NULL;
+  GvImage **f = render_frames (W, H, N, 9, NULL);
+  GvQuad q = { { 60, 420, 440, 40 }, { 30, 20, 250, 240 } };
+
+  gv_params_init_default (&p);
+  p.threads = 2;
+  p.analysis_size = 160;
+  g_assert_cmpint (gv_backend_emulated_new (&p, &a), ==, GV_OK);
+  g_assert_cmpint (gv_backend_emulated_new (&p, &b), ==, GV_OK);
+  g_assert_nonnull (b->ops->measure_begin);
+  g_assert_nonnull (b->ops->measure_end);
+  for (int i = 0; i < N; i++)
+    {
+      GvFrameMetrics ma, mb;
+      const GvQuad *roi = i % 2 ? &q : NULL;
+      g_assert_cmpint (a->ops->load (a, f[i]), ==, GV_OK);
+      g_assert_cmpint (b->ops->load (b, f[i]), ==, GV_OK);
+      g_assert_cmpint (a->ops->measure (a, roi, &ma), ==, GV_OK);
+      g_assert_cmpint (b->ops->measure_begin (b, roi), ==, GV_OK);
+      g_assert_cmpint (b->ops->measure_end (b, &mb), ==, GV_OK);
+      g_assert_cmpmem (&ma, sizeof ma, &mb, sizeof mb);
+      if (i > 0)
+        assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
+    }
+  GvFrameMetrics m;
+  g_assert_cmpint (b->ops->measure_end (b, &m), ==, GV_EINVAL); /* already ended */
+  g_assert_cmpint (b->ops->measure_begin (b, NULL), ==, GV_OK);
+  g_assert_cmpint (b->ops->load (b, f[0]), ==, GV_OK);
+  g_assert_cmpint (b->ops->measure_end (b, &m), ==, GV_EINVAL); /* a load came between */
+  gv_backend_free (a);
+  gv_backend_free (b);
+
+  /* the pipeline, on the CPU backend and through a spy on the emulated device */
+  GvSynthParams sp;
+  MemFeed mem = { 0 };
+  GvResult *r[2];
+  gv_synth_params_init_default (&sp);
+  sp.width = W, sp.height = H, sp.n_frames = N, sp.seed = 9;
+  mem.synth = gv_synth_new (&sp);
+  mem.frames = f;
+  mem.n = N;
+  p.max_golden = 2;
+  p.min_gap = 2;
+  for (int k = 0; k < 2; k++)
+    {
+      GvBackend *be = NULL;
+      GvFrameFeed feed = { &mem, N, spy_next, mf_keep, mf_to_rgb, mf_release, NULL, NULL };
+      g_assert_cmpint (k ? gv_backend_emulated_new (&p, &be) : gv_backend_cpu_new (&p, &be), ==,
+                       GV_OK);
+      be = spy_new (be);
+      spy_pending = spy_next_calls = spy_next_during = 0;
+      mem.next = 0;
+      r[k] = NULL;
+      g_assert_cmpint (gv_pipeline_run (be, &p, &feed, NULL, &r[k]), ==, GV_OK);
+      g_test_message ("%s: %d next() calls, %d while a measure was pending", k ? "device" : "cpu",
+                      spy_next_calls, spy_next_during);
+      g_assert_cmpint (spy_next_calls, ==, N + 1);
+      g_assert_cmpint (spy_next_during, ==, k ? N : 0);
+      g_assert_false (spy_pending);
+      gv_backend_free (be);
+    }
+  GvCompareReport cr;
+  gv_compare_init (&cr);
+  gv_compare_results (&cr, r[0], r[1]);
+  gv_compare_finish (&cr);
+  g_assert_cmpint (cr.n_rows, >, 0);
+  for (int i = 0; i < cr.n_rows; i++)
+    if (cr.rows[i].n_differing)
+      g_error ("%s: %ld values differ", cr.rows[i].name, cr.rows[i].n_differing);
+  g_assert_cmpint (r[0]->n_frames, ==, N);
+  g_assert_cmpint (r[1]->n_golden, ==, r[0]->n_golden);
+  gv_result_free (r[0]);
+  gv_result_free (r[1]);
+  for (int i = 0; i < N; i++)
+    gv_image_free (f[i]);
+  g_free (f);
+  gv_synth_free (mem.synth);
+}
+
 static void
 test_emulated_pipeline (void)
 {
@@ -1236,6 +1426,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/grid/emulated/fractional-ratio", test_emulated_fractional_ratio);
   g_test_add_func ("/gv/grid/emulated/full-resolution", test_emulated_full_resolution);
   g_test_add_func ("/gv/grid/emulated/pipeline", test_emulated_pipeline);
+  g_test_add_func ("/gv/grid/emulated/split-measure", test_emulated_split_measure);
   g_test_add_func ("/gv/grid/emulated/wide-window", test_emulated_refuses_wide_window);
   g_test_add_func ("/gv/grid/emulated/recordings", test_emulated_recordings);
   g_test_add_func ("/gv/grid/emulated/defect-maps", test_emulated_defect_maps);

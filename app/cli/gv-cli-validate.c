@@ -55,14 +55,10 @@ rec_analysis_image (GvBackend *be)
   return r->inner->ops->analysis_image (r->inner);
 }
 
-static int
-rec_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+/* After a measure: every `every`th frame's flow is kept for the comparison. */
+static void
+rec_sample_flow (RecBackend *r, int rc)
 {
-  RecBackend *r = (RecBackend *) be;
-  double t = gv_monotonic_seconds ();
-  int rc = r->inner->ops->measure (r->inner, roi, out);
-
-  r->t_measure += gv_monotonic_seconds () - t;
   if (rc == GV_OK && r->measures >= 1 && (r->measures - 1) % r->every == 0
       && (int) r->flows->len < r->max_samples)
     {
@@ -71,6 +67,39 @@ rec_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
       g_array_append_val (r->flow_frames, r->measures);
     }
   r->measures++;
+}
+
+static int
+rec_measure (GvBackend *be, const GvQuad *roi, GvFrameMetrics *out)
+{
+  RecBackend *r = (RecBackend *) be;
+  double t = gv_monotonic_seconds ();
+  int rc = r->inner->ops->measure (r->inner, roi, out);
+
+  r->t_measure += gv_monotonic_seconds () - t;
+  rec_sample_flow (r, rc);
+  return rc;
+}
+
+static int
+rec_measure_begin (GvBackend *be, const GvQuad *roi)
+{
+  RecBackend *r = (RecBackend *) be;
+  double t = gv_monotonic_seconds ();
+  int rc = r->inner->ops->measure_begin (r->inner, roi);
+  r->t_measure += gv_monotonic_seconds () - t;
+  return rc;
+}
+
+static int
+rec_measure_end (GvBackend *be, GvFrameMetrics *out)
+{
+  RecBackend *r = (RecBackend *) be;
+  double t = gv_monotonic_seconds ();
+  int rc = r->inner->ops->measure_end (r->inner, out);
+
+  r->t_measure += gv_monotonic_seconds () - t;
+  rec_sample_flow (r, rc);
   return rc;
 }
 
@@ -122,7 +151,9 @@ rec_new (GvBackend *inner, int every)
   r->inner = inner;
   r->ops = (GvBackendOps) { inner->ops->name, rec_load, rec_analysis_image, rec_measure,
                             rec_last_flow, rec_warp, rec_reset, rec_free,
-                            inner->ops->load_device ? rec_load_device : NULL };
+                            inner->ops->load_device ? rec_load_device : NULL,
+                            inner->ops->measure_begin ? rec_measure_begin : NULL,
+                            inner->ops->measure_end ? rec_measure_end : NULL };
   r->base = *inner;
   r->base.ops = &r->ops;
   r->every = every;

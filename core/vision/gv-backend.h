@@ -43,6 +43,13 @@ typedef struct {
   /* Optional (NULL on the CPU): load from an 8-bit luma plane in the backend's device memory
    * (a frame decoded on the GPU), pitch bytes per row; otherwise as load. */
   int (*load_device) (GvBackend *be, const void *d_luma, size_t pitch, int width, int height);
+  /* Optional (NULL on the CPU): measure in two halves, so that the host can decode the next
+   * frame while the device works. measure_begin queues the work (roi as measure) and returns
+   * without waiting; measure_end waits and fills out exactly as measure would have. Between
+   * them the caller may not call load, load_device, measure or reset; the frame's luma need not
+   * stay valid (it is on the device). measure is measure_begin + measure_end. */
+  int (*measure_begin) (GvBackend *be, const GvQuad *roi);
+  int (*measure_end) (GvBackend *be, GvFrameMetrics *out);
 } GvBackendOps;
 
 struct GvBackend {

@@ -151,7 +151,11 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
 {
   GvResult *r = NULL;
   GvKeepSet ks = { feed, NULL, 0, 0, 0 };
-  void *pending = NULL;
+  void *pending = NULL, *kept_cur = NULL;
+  /* the next frame, decoded ahead while the device measured the current one */
+  GvImage luma_next = { 0 };
+  int index_next = 0, have_next = 0, rc_next = 0;
+  double pts_next = 0;
   int cap = 0, rc = GV_OK, threads;
   int have_quad = 0, last_detect = 0, last_found = 0;
   GvQuad quad;
@@ -185,7 +189,7 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
       GvFrameMetrics m;
       GvFrameRecord *f;
       GvQuad roi;
-      int index = 0, have_roi = 0;
+      int index = 0, have_roi = 0, split = 0;
       double pts = 0, td = gv_monotonic_seconds ();
 
       if (progress && progress->cancelled && progress->cancelled (progress->ud))
@@ -193,8 +197,16 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           rc = gv_error_set (GV_ECANCELLED, "analysis cancelled");
           goto out;
         }
-      rc = feed->next (feed->ud, &luma, &index, &pts);
-      r->decode_seconds += gv_monotonic_seconds () - td;
+      if (have_next)
+        {
+          luma = luma_next, index = index_next, pts = pts_next, rc = rc_next;
+          have_next = 0;
+        }
+      else
+        {
+          rc = feed->next (feed->ud, &luma, &index, &pts);
+          r->decode_seconds += gv_monotonic_seconds () - td;
+        }
       if (rc < 0)
         goto out;
       if (rc == 0)
@@ -225,6 +237,9 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           rc = be->ops->load (be, &luma);
         if (rc)
           goto out;
+        /* a frame from host memory is on the device once loaded: the next one can be decoded
+         * while the device measures it (a GPU-decoded frame's surface belongs to the decoder) */
+        split = !dl && be->ops->measure_begin && be->ops->measure_end;
       }
       f = &r->frames[r->n_frames];
       memset (f, 0, sizeof *f);
@@ -289,7 +304,19 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           gv_quad_shrink (&quad, 0.04, &roi);
           have_roi = 1;
         }
-      if ((rc = be->ops->measure (be, have_roi ? &roi : NULL, &m)))
+      if (split)
+        {
+          if ((rc = be->ops->measure_begin (be, have_roi ? &roi : NULL)))
+            goto out;
+          kept_cur = feed->keep (feed->ud);
+          td = gv_monotonic_seconds ();
+          rc_next = feed->next (feed->ud, &luma_next, &index_next, &pts_next);
+          r->decode_seconds += gv_monotonic_seconds () - td;
+          have_next = 1;
+          if ((rc = be->ops->measure_end (be, &m)))
+            goto out;
+        }
+      else if ((rc = be->ops->measure (be, have_roi ? &roi : NULL, &m)))
         goto out;
       r->analysis_width = be->ops->analysis_image (be)->width;
       r->analysis_height = be->ops->analysis_image (be)->height;
@@ -322,7 +349,8 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
             feed->release (feed->ud, pending);
           pending = NULL;
         }
-      pending = feed->keep (feed->ud);
+      pending = split ? kept_cur : feed->keep (feed->ud);
+      kept_cur = NULL;
       if (progress && progress->progress && (r->n_frames & 7) == 0)
         progress->progress (progress->ud, "frame_analysis",
                             feed->frames_hint > 0 ? (double) r->n_frames / feed->frames_hint : -1.0);
@@ -456,6 +484,8 @@ out:
   gv_image_free (detect_img);
   if (pending)
     feed->release (feed->ud, pending);
+  if (kept_cur)
+    feed->release (feed->ud, kept_cur);
   for (int j = 0; j < ks.n_kept; j++)
     feed->release (feed->ud, ks.kept[j].handle);
   free (ks.kept);
