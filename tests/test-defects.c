@@ -851,7 +851,8 @@ test_line_along_edge (void)
   scene_log ("line 60 px in", inside);
   g_assert_cmpint (edge->n_defects, ==, 0);
   g_assert_cmpint (inside->n_defects, ==, 1);
-  g_assert_true (inside->defects[0].kind == GV_DK_CREASE || inside->defects[0].kind == GV_DK_SCRATCH);
+  g_assert_true (inside->defects[0].kind == GV_DK_CREASE
+                 || inside->defects[0].kind == GV_DK_SCRATCH);
   g_assert_cmpint (inside->defects[0].bbox[2], >=, 380);
   gv_defect_report_free (edge);
   gv_defect_report_free (inside);

@@ -1862,10 +1862,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             /* ... and a short arc of a printed ring is straight enough for that test: a line
              * that turns by more than GV_DK_LINE_MAXTURN over its length is print too
              * (GV_DK_SHORT_LINE_MAXBEND under 200 px) */
+            double maxbend
+                = len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
             if (touch < 0
                 && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
-                              feat[gi].dy, tmin, tmax)
-                       > (len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0))
+                              feat[gi].dy, tmin, tmax) > maxbend)
               continue;
             if (len >= 0.22 * h)
               {
