@@ -594,6 +594,22 @@ arc_cover_px (double u, double v, float *rgb)
       rgb[c] += 0.6f * (240.0f - rgb[c]);
 }
 
+/* A light line 1.8 px wide (at 530 px width), 90 px long around (265, 330), wobbling across its
+ * axis by wobble_amp px (period 30 px): with 5 px its spread is 6.7 px at 1060 px width, a band
+ * of print rather than a thin scratch. */
+static double wobble_amp;
+
+static void
+wobble_cover_px (double u, double v, float *rgb)
+{
+  rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
+  if (fabs (u - 265.0) > 45.0)
+    return;
+  if (fabs (v - 330.0 - wobble_amp * sin (2 * M_PI * (u - 220.0) / 30.0)) < 0.9)
+    for (int c = 0; c < 3; c++)
+      rgb[c] += 0.6f * (240.0f - rgb[c]);
+}
+
 static GvDefectReport *
 scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, double cu, double cv,
                double rad)
@@ -878,6 +894,23 @@ test_short_arc_not_scratch (void)
   gv_defect_report_free (arc);
 }
 
+/* A short line spreading 6.7 px across its axis (at 1060 px width) is a band of print: nothing
+ * listed; the same line wobbling by 3 px (spread 3.5 px) is a scratch. */
+static void
+test_band_not_scratch (void)
+{
+  wobble_amp = 3.0;
+  GvDefectReport *thin = scene_analyze (wobble_cover_px, 0, 0, 0, 0);
+  wobble_amp = 5.0;
+  GvDefectReport *band = scene_analyze (wobble_cover_px, 0, 0, 0, 0);
+  scene_log ("thin wobble", thin);
+  scene_log ("band", band);
+  sole_defect (thin, GV_DK_SCRATCH);
+  g_assert_cmpint (band->n_defects, ==, 0);
+  gv_defect_report_free (thin);
+  gv_defect_report_free (band);
+}
+
 /* The gaps between a bar code's bars are white ink between blurred black strokes, not
  * scratches: no defect. */
 static void
@@ -1048,6 +1081,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/rule-at-edge", test_rule_at_edge);
   g_test_add_func ("/gv/defects/line-along-edge", test_line_along_edge);
   g_test_add_func ("/gv/defects/short-arc-not-scratch", test_short_arc_not_scratch);
+  g_test_add_func ("/gv/defects/band-not-scratch", test_band_not_scratch);
   g_test_add_func ("/gv/defects/barcode-not-scratch", test_barcode_not_scratch);
   g_test_add_func ("/gv/defects/crease-through-texture", test_crease_through_texture);
   g_test_add_func ("/gv/defects/pipeline-stages", test_pipeline_stages);
