@@ -199,7 +199,8 @@ evidence_rows (void *data, int b, int e)
   const uint8_t *px = (const uint8_t *) P->data;
   for (int y = b; y < e; y++)
     {
-      float *ol = c->line ? gv_image_row_f32 (c->line, y) : NULL, *os = gv_image_row_f32 (c->stain, y);
+      float *ol = c->line ? gv_image_row_f32 (c->line, y) : NULL;
+      float *os = gv_image_row_f32 (c->stain, y);
       uint8_t *dk = c->dark + (size_t) y * c->stain->width;
       for (int x = 0; x < c->stain->width; x++)
         {
@@ -350,12 +351,21 @@ dilate (uint8_t *m, int w, int h, int r, uint8_t *tmp)
  * pixels and shadow (the warped outline wavers by a few px): 14 px at 1060 px width, + 1. */
 #define EDGE_BAND(sc) ((int) lround (14 * (sc)) + 1)
 
-/* 1 when the box x0..x1, y0..y1 (working px) lies wholly within EDGE_BAND of one edge. */
+/* Where the box x0..x1, y0..y1 (working px) lies wholly within EDGE_BAND of an edge: bit 0 the
+ * top or bottom edge's band, bit 1 the left or right edge's; 0 when in neither. */
 static int
 along_edge (int x0, int y0, int x1, int y1, int w, int h, double sc)
 {
   int e = EDGE_BAND (sc);
-  return y1 <= e || y0 >= h - 1 - e || x1 <= e || x0 >= w - 1 - e;
+  return (y1 <= e || y0 >= h - 1 - e) | (x1 <= e || x0 >= w - 1 - e) << 1;
+}
+
+/* Pixel dd px in from edge `touch` (0 top, 1 right, 2 bottom, 3 left) at position a along it. */
+static void
+edge_px (int touch, int a, int dd, int w, int h, int *X, int *Y)
+{
+  *X = touch == 0 || touch == 2 ? a : (touch == 1 ? w - 1 - dd : dd);
+  *Y = touch == 1 || touch == 3 ? a : (touch == 0 ? dd : h - 1 - dd);
 }
 
 /* A stain's outline (gv_dk_stain_at gives each edge pixel its darker side): of its edge
@@ -934,7 +944,7 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
               int touch)
 {
   int horiz = touch == 0 || touch == 2; /* rows of the loss run down from the top or bottom */
-  int a0 = horiz ? g->x0 : g->y0, a1 = horiz ? g->x1 : g->y1;
+  int a0 = horiz ? g->x0 : g->y0, a1 = horiz ? g->x1 : g->y1, X, Y;
   int dmax = horiz ? g->y1 - g->y0 + 1 : g->x1 - g->x0 + 1;
   int rows = 0, runs = 0;
 
@@ -945,8 +955,7 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
       int n = 0;
       for (int dd = 0; dd <= dmax + 2; dd++)
         {
-          int X = horiz ? a : (touch == 3 ? dd : w - 1 - dd);
-          int Y = horiz ? (touch == 0 ? dd : h - 1 - dd) : a;
+          edge_px (touch, a, dd, w, h, &X, &Y);
           if (X < 0 || Y < 0 || X >= w || Y >= h || !missing[(size_t) Y * w + X])
             continue;
           deep = dd;
@@ -963,8 +972,7 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
       int like = 1;
       for (int dd = deep + 3; dd <= deep + 6 && like; dd++)
         {
-          int X = horiz ? a : (touch == 3 ? dd : w - 1 - dd);
-          int Y = horiz ? (touch == 0 ? dd : h - 1 - dd) : a;
+          edge_px (touch, a, dd, w, h, &X, &Y);
           if (X < 0 || Y < 0 || X >= w || Y >= h)
             continue;
           const uint8_t *q = gv_image_row_u8 (P, Y + M) + 3 * (X + M);
@@ -1751,8 +1759,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                     int like = 0;
                     for (int dd = (int) depth + 1; dd <= (int) depth + 4 && !like; dd++)
                       {
-                        int X = touch == 0 || touch == 2 ? a : (touch == 1 ? w - 1 - dd : dd);
-                        int Y = touch == 1 || touch == 3 ? a : (touch == 0 ? dd : h - 1 - dd);
+                        int X, Y;
+                        edge_px (touch, a, dd, w, h, &X, &Y);
                         if (X >= 0 && Y >= 0 && X < w && Y < h)
                           like = gv_dk_tablelike_shaded (gv_image_row_u8 (P, Y + M) + 3 * (X + M), t,
                                                          GV_DK_TABLE_SHADE);
@@ -1842,9 +1850,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * shadow where the warped outline wavers. Creases and scratches cross the cover;
              * spine lines are perpendicular to the spine */
             {
-              int e = EDGE_BAND (sc);
-              if (((g.y1 <= e || g.y0 >= h - 1 - e) && bw >= 4 * bh)
-                  || ((g.x1 <= e || g.x0 >= w - 1 - e) && bh >= 4 * bw))
+              int band = along_edge (g.x0, g.y0, g.x1, g.y1, w, h, sc);
+              if (((band & 1) && bw >= 4 * bh) || ((band & 2) && bh >= 4 * bw))
                 continue;
             }
             /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
