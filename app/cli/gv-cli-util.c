@@ -118,6 +118,8 @@ gv_result_flags (const GvResult *r, const GvDecodeStats *st)
           g_ptr_array_add (flags, g_strdup_printf ("glare_over_%s", gv_region_def (k)->name));
       if (d->flags & GV_QF_ALIGN_POOR)
         g_ptr_array_add (flags, g_strdup ("cover_alignment_poor"));
+      if (d->flags & GV_QF_OUTLINE_DISAGREES)
+        g_ptr_array_add (flags, g_strdup ("cover_outline_disagrees"));
       if (d->grade.needs_review)
         g_ptr_array_add (flags, g_strdup ("needs_review"));
     }

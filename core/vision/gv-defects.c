@@ -21,6 +21,7 @@
 #include "gv-defects.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,153 @@ out:
   gv_image_free (cur);
   free (rows);
   return rc;
+}
+
+/* ------------------------------------------------------------------ outline check */
+
+/* Stage 3 finds each golden frame's outline on its own, and on busy covers it sometimes takes a
+ * printed line near a side (a title band's edge) for the paper's: that cover's warp is then
+ * stretched, its print tens of px off the others', and the print estimate (a median) and every
+ * thin defect with it are lost when several covers share the error. Before stage 4 each cover
+ * is warped small (GV_DK_CONS_W px wide) and compared with the most confident one's (ties: the
+ * first) in a GV_DK_CONS_GRID x GV_DK_CONS_GRID grid over its interior: per cell with print
+ * detail (mean |gradient| >= GV_DK_CONS_TEX grey levels), the integer shift within
+ * +-GV_DK_CONS_SHIFT px that best matches it (least mean absolute difference, cell means
+ * removed: exposure and glare move the level, not the print), counted as a move only when it
+ * leaves at most GV_DK_CONS_GAIN of the unshifted difference. A cover whose cells move by
+ * GV_DK_CONS_MOVE px or more (10 px at 1060 px width) in GV_DK_CONS_CELLS cells or more is left
+ * out (its outline disagrees); the translation alignment of step 1 handles the rest. */
+#define GV_DK_CONS_W 212
+#define GV_DK_CONS_GRID 4
+#define GV_DK_CONS_TEX 4.0
+#define GV_DK_CONS_SHIFT 6
+#define GV_DK_CONS_MOVE 2
+#define GV_DK_CONS_CELLS 4
+#define GV_DK_CONS_GAIN 0.85
+
+static int
+cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, int *bdx, int *bdy)
+{
+  double mr = 0, tex = 0;
+  long n = 0;
+  for (int y = y0; y < y1; y++)
+    {
+      const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
+      for (int x = x0; x < x1; x++)
+        {
+          mr += r[x];
+          tex += abs ((int) r[x + 1] - (int) r[x])
+                 + abs ((int) gv_image_row_u8 ((GvImage *) R, y + 1)[x] - (int) r[x]);
+          n++;
+        }
+    }
+  if (n == 0 || tex / n < GV_DK_CONS_TEX)
+    return 0;
+  mr /= n;
+  double best = 1e30, at0 = 0;
+  *bdx = *bdy = 0;
+  for (int dy = -GV_DK_CONS_SHIFT; dy <= GV_DK_CONS_SHIFT; dy++)
+    for (int dx = -GV_DK_CONS_SHIFT; dx <= GV_DK_CONS_SHIFT; dx++)
+      {
+        double mc = 0, sad = 0;
+        for (int y = y0; y < y1; y++)
+          {
+            const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
+            for (int x = x0; x < x1; x++)
+              mc += c[x + dx];
+          }
+        mc /= n;
+        for (int y = y0; y < y1; y++)
+          {
+            const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
+            const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
+            for (int x = x0; x < x1; x++)
+              sad += fabs ((c[x + dx] - mc) - (r[x] - mr));
+          }
+        if (dx == 0 && dy == 0)
+          at0 = sad;
+        /* ties: the smaller shift (scan order from the corner would favour one side) */
+        if (sad < best - 1e-9
+            || (fabs (sad - best) <= 1e-9 && abs (dx) + abs (dy) < abs (*bdx) + abs (*bdy)))
+          best = sad, *bdx = dx, *bdy = dy;
+      }
+  /* a shift that explains the cell only a little better than none is the print repeating
+   * itself (halftone, hatching) or noise: no move */
+  if (best > GV_DK_CONS_GAIN * at0)
+    *bdx = *bdy = 0;
+  return 1;
+}
+
+/* keep[i]: 1 for the covers to use (those with a frame and an outline that agree with the most
+ * confident one's), else 0. Returns how many were left out for disagreeing, or a negative
+ * code. */
+static int
+consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int nthreads, int *keep)
+{
+  int sw = GV_DK_CONS_W, sh = (int) lround ((double) cover_h * sw / cover_w), ref = -1, left = 0;
+  GvImage *small[GV_DEFECTS_MAX_COVERS] = { NULL };
+  GvImage *gray = NULL;
+  int rc = 0, nv = 0;
+  for (int i = 0; i < n; i++)
+    {
+      double H[9];
+      keep[i] = in[i].rgb && in[i].quad && gv_homography_cover_to_frame (in[i].quad, cover_w, cover_h, H) == GV_OK;
+      nv += keep[i];
+      if (keep[i] && (ref < 0 || in[i].confidence > in[ref].confidence))
+        ref = i;
+    }
+  if (nv < 2 || n > GV_DEFECTS_MAX_COVERS)
+    return 0;
+  for (int i = 0; i < n; i++)
+    {
+      double H[9];
+      if (!keep[i])
+        continue;
+      if (gv_homography_cover_to_frame (in[i].quad, sw, sh, H) != GV_OK)
+        {
+          keep[i] = 0;
+          continue;
+        }
+      gray = gv_image_new (in[i].rgb->width, in[i].rgb->height, 1, GV_U8);
+      small[i] = gv_image_new (sw, sh, 1, GV_U8);
+      if (!gray || !small[i])
+        {
+          rc = gv_error_set (GV_ENOMEM, "out of memory");
+          goto out;
+        }
+      if ((rc = gv_image_rgb_to_gray (in[i].rgb, gray)) || (rc = gv_warp_perspective (gray, H, small[i], nthreads)))
+        goto out;
+      gv_image_free (gray);
+      gray = NULL;
+    }
+  /* cells over the interior, GV_DK_CONS_SHIFT + 1 px in from the outline at least */
+  int m = GV_DK_CONS_SHIFT + 1 + sw * 4 / 100;
+  int cw = (sw - 2 * m) / GV_DK_CONS_GRID, ch = (sh - 2 * m) / GV_DK_CONS_GRID;
+  for (int i = 0; i < n; i++)
+    {
+      if (!keep[i] || i == ref)
+        continue;
+      int moved = 0, textured = 0;
+      for (int gy = 0; gy < GV_DK_CONS_GRID; gy++)
+        for (int gx = 0; gx < GV_DK_CONS_GRID; gx++)
+          {
+            int dx, dy, x0 = m + gx * cw, y0 = m + gy * ch;
+            if (!cell_shift (small[ref], small[i], x0, y0, x0 + cw, y0 + ch, &dx, &dy))
+              continue;
+            textured++;
+            moved += abs (dx) >= GV_DK_CONS_MOVE || abs (dy) >= GV_DK_CONS_MOVE;
+          }
+      if (getenv ("GV_CONSLOG"))
+        fprintf (stderr, "EXPK cover %d ref %d conf %.2f moved %d of %d\n", in[i].golden_index,
+                 in[ref].golden_index, in[i].confidence, moved, textured);
+      if (moved >= GV_DK_CONS_CELLS)
+        keep[i] = 0, left++;
+    }
+out:
+  gv_image_free (gray);
+  for (int i = 0; i < n; i++)
+    gv_image_free (small[i]);
+  return rc < 0 ? rc : left;
 }
 
 /* ------------------------------------------------------------------ median, glare */
@@ -933,6 +1081,18 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
  * (0.17); see docs/accuracy.md. */
 #define GV_DK_SHORT_LINE_MAXBEND 0.17
 
+/* A line of 200 px or more (at 1060 px width) may also turn by up to its length over
+ * GV_DK_LINE_MINRADIUS (a circle of that radius, 450 px at 1060 px width, 71 mm: a scratch made
+ * by a sweeping hand; the renderer's printed rings are 173..279 px in radius, its scratches
+ * turn by up to 0.4 rad over 210..360 px). line_bend measures 2/3 of an arc's turn. */
+#define GV_DK_LINE_MINRADIUS 450.0
+
+/* 5b: pieces of one line may differ in direction by up to GV_DK_JOIN_BENT_DEG (beyond the 12
+ * degrees of straight pieces) when the gap between them along the pair's axis is at most
+ * GV_DK_JOIN_BENT_GAP px (at 1060 px width): a bending scratch broken where the print hides it. */
+#define GV_DK_JOIN_BENT_DEG 20.0
+#define GV_DK_JOIN_BENT_GAP 60.0
+
 /* A loss touching edge `touch` (0 top, 1 right, 2 bottom, 3 left) within box g of the loss map
  * whose colour runs on inwards past it: in more than half of its rows (or columns) across the
  * edge, the print 3..6 px beyond the row's deepest loss pixel is within GV_DK_TABLE_TOL of the
@@ -986,6 +1146,124 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
 
 /* The angle between the chords through the centroids of a line group's three thirds along its
  * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
+/* A loss that step 5's gap bridging joined to the outline's own shallow strip along the same
+ * edge (its mixed pixels, where the warped outline wavers) reads as a loss far longer than any
+ * chip and was dropped as print (5c). The columns (rows, at a side edge) where the group reaches
+ * at least LOSS_MIN_DEPTH into the cover, gaps of up to 3 px bridged: the deepest such run, when
+ * at most 150 px (at 1060 px width) along the edge, is the loss, and g's box is narrowed to it
+ * (from the edge to its deepest pixel). Returns 1 when narrowed. */
+static int
+loss_spike (const int *lab, const uint8_t *cand, const int *grp, int gi, Comp *g, int touch,
+            int w, int h, double sc)
+{
+  int a0 = (touch & 1) ? g->y0 : g->x0, a1 = (touch & 1) ? g->y1 : g->x1, n = a1 - a0 + 1;
+  int *dep = calloc ((size_t) n, sizeof (int));
+  if (!dep)
+    return 0;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      {
+        size_t k = (size_t) y * w + x;
+        if (!cand[k] || lab[k] <= 0 || grp[lab[k] - 1] != gi)
+          continue;
+        int d = touch == 0 ? y + 1 : touch == 1 ? w - x : touch == 2 ? h - y : x + 1;
+        int a = ((touch & 1) ? y : x) - a0;
+        dep[a] = d > dep[a] ? d : dep[a];
+      }
+  int best0 = -1, best1 = -1, bestd = 0;
+  for (int a = 0; a < n;)
+    {
+      if (dep[a] < LOSS_MIN_DEPTH (sc))
+        {
+          a++;
+          continue;
+        }
+      int b = a, md = dep[a];
+      for (int c = a + 1; c < n && c <= b + 3; c++)
+        if (dep[c] >= LOSS_MIN_DEPTH (sc))
+          {
+            b = c;
+            md = dep[c] > md ? dep[c] : md;
+          }
+      if (md > bestd)
+        bestd = md, best0 = a, best1 = b;
+      a = b + 1;
+    }
+  free (dep);
+  if (best0 < 0 || best1 - best0 + 1 > 150 * sc)
+    return 0;
+  if (touch & 1)
+    g->y0 = a0 + best0, g->y1 = a0 + best1;
+  else
+    g->x0 = a0 + best0, g->x1 = a0 + best1;
+  if (touch == 0)
+    g->y1 = bestd - 1;
+  else if (touch == 1)
+    g->x0 = w - bestd;
+  else if (touch == 2)
+    g->y0 = h - bestd;
+  else
+    g->x1 = bestd - 1;
+  return 1;
+}
+
+/* A printed panel of halftone (dots on a flat ground) is, on the descreened print, a flat
+ * region of a tint-like colour whose edge passes 5d's contour tests; a stain over halftone has
+ * the same texture on both sides of its rim, and one on flat print none. Per direction of the
+ * outline (its GV_DK_STAR_BINS bins) the halftone texture (|luma - luma of the box mean
+ * (DESCREEN_R)| over that mean's luma + 10) is averaged 0.75..1 of the outline inside and
+ * 1..1.25 outside; the texture starts at the rim where it is over GV_DK_STAIN_TEX_MIN inside
+ * and over GV_DK_STAIN_TEX_JUMP times (outside + 0.01). Returns the share of the directions
+ * (with 4 px or more each side) where it does. */
+#define GV_DK_STAIN_TEX_MIN 0.06
+#define GV_DK_STAIN_TEX_JUMP 2.5
+/* ... and a second-pass stain is print when that share is GV_DK_STAIN_PANEL or more (true
+ * stains of ten sets: at most 0.22; halftone panels taken for stains 0.41..0.69) */
+#define GV_DK_STAIN_PANEL 0.25
+
+static double
+stain_tex_jump (const GvImage *P, int M, int w, int h, double sc, const double *rad, double cx, double cy)
+{
+  double si[GV_DK_STAR_BINS] = { 0 }, so[GV_DK_STAR_BINS] = { 0 }, rmax = 0;
+  long ni[GV_DK_STAR_BINS] = { 0 }, no[GV_DK_STAR_BINS] = { 0 };
+  int rr = DESCREEN_R (sc);
+  for (int b = 0; b < GV_DK_STAR_BINS; b++)
+    rmax = rad[b] > rmax ? rad[b] : rmax;
+  int x0 = (int) floor (cx - 1.25 * rmax - 1), x1 = (int) ceil (cx + 1.25 * rmax + 1);
+  int y0 = (int) floor (cy - 1.25 * rmax - 1), y1 = (int) ceil (cy + 1.25 * rmax + 1);
+  x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0, x1 = x1 > w - 1 ? w - 1 : x1, y1 = y1 > h - 1 ? h - 1 : y1;
+  for (int y = y0; y <= y1; y++)
+    for (int x = x0; x <= x1; x++)
+      {
+        int in1 = star_inside_k (rad, cx, cy, x, y, 1.0);
+        int in = in1 && !star_inside_k (rad, cx, cy, x, y, 0.75);
+        int out = !in1 && star_inside_k (rad, cx, cy, x, y, 1.25);
+        if (!in && !out)
+          continue;
+        double t = (atan2 (y - cy, x - cx) + M_PI) / (2 * M_PI) * GV_DK_STAR_BINS;
+        int b = (int) floor (t);
+        b = b < 0 ? 0 : (b >= GV_DK_STAR_BINS ? GV_DK_STAR_BINS - 1 : b);
+        uint8_t bm[3];
+        const uint8_t *p = gv_image_row_u8 ((GvImage *) P, y + M) + 3 * (x + M);
+        gv_dk_box_px ((const uint8_t *) P->data, P->width, P->height, (int) P->stride, x + M, y + M, rr, bm);
+        double lb = gv_dk_luma (bm), d = fabs ((double) gv_dk_luma (p) - lb) / (lb + 10);
+        if (in)
+          si[b] += d, ni[b]++;
+        else
+          so[b] += d, no[b]++;
+      }
+  int n = 0, j = 0;
+  for (int b = 0; b < GV_DK_STAR_BINS; b++)
+    {
+      if (ni[b] < 4 || no[b] < 4)
+        continue;
+      double a = si[b] / ni[b], c = so[b] / no[b];
+      n++;
+      j += a > GV_DK_STAIN_TEX_MIN && a > GV_DK_STAIN_TEX_JUMP * (c + 0.01);
+    }
+  return n ? (double) j / n : 0;
+}
+
 static double
 line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Comp *g, int w,
            double ox, double oy, double ux, double uy, double tmin, double tmax)
@@ -1648,7 +1926,10 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         if (a->kind != 2 || b->kind != 2)
           continue;
         double cosang = fabs (a->dx * b->dx + a->dy * b->dy);
-        if (cosang < cos (12 * M_PI / 180))
+        /* pieces of a bending scratch (the line turns along its length) may differ by up
+         * to 20 degrees when nearly end to end (below) */
+        int bent = cosang < cos (12 * M_PI / 180);
+        if (cosang < cos (GV_DK_JOIN_BENT_DEG * M_PI / 180))
           continue;
         double vx = b->mx - a->mx, vy = b->my - a->my;
         /* the axis of the pair: the directions weighted by length (a short piece's own
@@ -1661,7 +1942,7 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
         ux /= un, uy /= un;
         double perp = fabs (vx * -uy + vy * ux);
         double along = fabs (vx * ux + vy * uy) - a->half - b->half;
-        if (perp > 3 + 12 * sc || along > 0.30 * h)
+        if (perp > 3 + 12 * sc || along > 0.30 * h || (bent && along > GV_DK_JOIN_BENT_GAP * sc))
           continue;
         int ri = i, rj = j;
         while (grp[ri] != ri)
@@ -1741,6 +2022,27 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                          && bw < 0.12 * w && bh < 0.12 * w;
             double depth = (touch == 0 || touch == 2) ? bh : bw;
             double alongx = (touch == 0 || touch == 2) ? bw : bh;
+            /* a loss joined to the outline's shallow strip along its edge (loss_spike): the
+             * loss alone, when it is a corner's or a cut 40 px deep or more (at 1060 px width)
+             * and at least 1.6 times deeper than wide (a tear); a shallower notch in the strip
+             * is the outline's waver */
+            int at_corner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3);
+            Comp g0 = g;
+            if (!corner && touch >= 0 && (alongx > 150 * sc || at_corner)
+                && loss_spike (lab, cand, grp, gi, &g, touch, w, h, sc))
+              {
+                int nbw = g.x1 - g.x0 + 1, nbh = g.y1 - g.y0 + 1;
+                double nd = (touch == 0 || touch == 2) ? nbh : nbw, na = (touch == 0 || touch == 2) ? nbw : nbh;
+                int ncorner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3)
+                              && nbw < 0.12 * w && nbh < 0.12 * w;
+                int next = nbw > nbh ? nbw : nbh, nnar = nbw > nbh ? nbh : nbw;
+                /* a corner only when its shape is a worn corner's (below) */
+                ncorner = ncorner && next <= 100 * sc && next <= 2.5 * nnar;
+                if (ncorner || (alongx > 150 * sc && nd >= 40 * sc && nd >= 1.6 * na))
+                  bw = nbw, bh = nbh, depth = nd, alongx = na, corner = ncorner;
+                else
+                  g = g0; /* as it was: dropped below when too long, else a chip or tear */
+              }
             /* the outline's own mixed pixels (and the cover's shadow) are not a loss; a
              * table-coloured stretch longer than 150 px (at 1060 px width) along an edge is
              * print of the table's colour, not a chip or tear */
@@ -1876,6 +2178,9 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * (GV_DK_SHORT_LINE_MAXBEND under 200 px) */
             double maxbend
                 = len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
+            /* ... or, from 200 px, turns no faster than a circle of GV_DK_LINE_MINRADIUS */
+            if (len >= 200 * sc && 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc) > maxbend)
+              maxbend = 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc);
             if (touch < 0
                 && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
                               feat[gi].dy, tmin, tmax) > maxbend)
@@ -2328,6 +2633,9 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                         all++, done += final[(size_t) y * w + x] != 0;
                   if (4 * done >= all)
                     continue;
+                  /* a printed panel of halftone, not a stain over it */
+                  if (stain_tex_jump (P, M, w, h, sc, star_r, star_cx, star_cy) >= GV_DK_STAIN_PANEL)
+                    continue;
                 }
             }
             int index = r->n_defects++;
@@ -2518,7 +2826,20 @@ gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, 
                     void *cancel_ud, GvDefectReport **out)
 {
   double hsum = 0;
-  int hn = 0;
+  int hn = 0, left = 0;
+  GvDefectInput sel[GV_DEFECTS_MAX_COVERS];
+  if (n > 0 && n <= GV_DEFECTS_MAX_COVERS)
+    {
+      /* the outline check: covers whose outline disagrees are left out */
+      int keep[GV_DEFECTS_MAX_COVERS], ns = 0;
+      if ((left = consistent_covers (in, n, cover_w, cover_h, nthreads, keep)) < 0)
+        return left;
+      for (int i = 0; i < n; i++)
+        if (keep[i] || !in[i].rgb || !in[i].quad)
+          sel[ns++] = in[i];
+      in = sel;
+      n = ns;
+    }
   for (int i = 0; i < n; i++)
     if (in[i].quad)
       {
@@ -2530,13 +2851,21 @@ gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, 
   double s = hn ? hsum / hn / cover_h : 1.0;
   s = s > 1.0 ? 1.0 : (s < 0.25 ? 0.25 : s);
   int ww = (int) lround (cover_w * s), hh = (int) lround (cover_h * s);
-  if (ww == cover_w || hn == 0)
-    return analyze_at (be, in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
-                       cancel_ud, out);
   GvDefectReport *r = NULL;
-  int rc = analyze_at (be, in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
+  int rc;
+  if (ww == cover_w || hn == 0)
+    {
+      rc = analyze_at (be, in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
+                       cancel_ud, out);
+      if (rc == GV_OK && left > 0)
+        (*out)->flags |= GV_QF_OUTLINE_DISAGREES;
+      return rc;
+    }
+  rc = analyze_at (be, in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
   if (rc < 0)
     return rc;
+  if (left > 0)
+    r->flags |= GV_QF_OUTLINE_DISAGREES;
   double fx = (double) cover_w / ww, fy = (double) cover_h / hh;
   GvImage **imgs[4] = { &r->print, &r->score, &r->mask, &r->glare };
   for (int k = 0; k < 4; k++)

@@ -56,6 +56,7 @@ enum {
   GV_QF_TOO_FEW_SHARP = 1 << 2,        /* fewer than GV_DEFECTS_MIN_FRAMES covers */
   GV_QF_GLARE = 1 << 3,                /* glare over some region (see GvRegionReport.glare) */
   GV_QF_ALIGN_POOR = 1 << 4,           /* a cover did not align to the first within 1 px */
+  GV_QF_OUTLINE_DISAGREES = 1 << 5,    /* a cover was left out: its outline disagreed */
 };
 
 typedef struct {
@@ -129,6 +130,8 @@ typedef struct {
   const GvQuad *quad;    /* the cover's outer corners in it */
   int touches_border;
   int golden_index;
+  double confidence;     /* the outline's (GvCoverDetection): the most confident is the
+                            reference others must agree with (gv-defects.c, outline check) */
 } GvDefectInput;
 
 /* Stage 4: aligns the covers, builds the evidence, the mask and the defect list. n may be 0

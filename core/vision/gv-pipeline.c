@@ -454,7 +454,8 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
     for (int k = 0; k < r->n_golden && nin < GV_DEFECTS_MAX_COVERS; k++)
       if (r->golden[k].warped)
         din[nin++] = (GvDefectInput) { r->golden[k].rgb, &r->golden[k].cover.quad,
-                                       r->golden[k].cover.touches_border, k };
+                                       r->golden[k].cover.touches_border, k,
+                                       r->golden[k].cover.confidence };
     if (progress && progress->progress)
       progress->progress (progress->ud, "defect_analysis", 0.0);
     rc = gv_defects_analyze (be, din, nin, p->cover.out_width, p->cover.out_height, p->cover.width_mm,

@@ -228,7 +228,7 @@ gold_init (GoldRun *g, GvSynth *syn, int W, int H)
         return 0;
       for (int c = 0; c < 4; c++)
         g->quad[k].x[c] = t.corners[2 * c], g->quad[k].y[c] = t.corners[2 * c + 1];
-      g->in[k] = (GvDefectInput) { g->rgb[k], &g->quad[k], 0, k };
+      g->in[k] = (GvDefectInput) { g->rgb[k], &g->quad[k], 0, k, 1.0 };
     }
   return 1;
 }
