@@ -21,7 +21,6 @@
 #include "gv-defects.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,19 +276,15 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
     {
       if (!keep[i] || i == ref)
         continue;
-      int moved = 0, textured = 0;
+      int moved = 0;
       for (int gy = 0; gy < GV_DK_CONS_GRID; gy++)
         for (int gx = 0; gx < GV_DK_CONS_GRID; gx++)
           {
             int dx, dy, x0 = m + gx * cw, y0 = m + gy * ch;
             if (!cell_shift (small[ref], small[i], x0, y0, x0 + cw, y0 + ch, &dx, &dy))
               continue;
-            textured++;
             moved += abs (dx) >= GV_DK_CONS_MOVE || abs (dy) >= GV_DK_CONS_MOVE;
           }
-      if (getenv ("GV_CONSLOG"))
-        fprintf (stderr, "EXPK cover %d ref %d conf %.2f moved %d of %d\n", in[i].golden_index,
-                 in[ref].golden_index, in[i].confidence, moved, textured);
       if (moved >= GV_DK_CONS_CELLS)
         keep[i] = 0, left++;
     }
