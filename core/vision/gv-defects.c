@@ -179,10 +179,10 @@ cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, 
 {
   double mr = 0, tex = 0;
   long n = 0;
-  for (int y = y0; y < y1; y++)
+  for (int y = y0; y < y1; y += 2)
     {
       const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
-      for (int x = x0; x < x1; x++)
+      for (int x = x0; x < x1; x += 2)
         {
           mr += r[x];
           tex += abs ((int) r[x + 1] - (int) r[x])
@@ -199,18 +199,18 @@ cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, 
     for (int dx = -GV_DK_CONS_SHIFT; dx <= GV_DK_CONS_SHIFT; dx++)
       {
         double mc = 0, sad = 0;
-        for (int y = y0; y < y1; y++)
+        for (int y = y0; y < y1; y += 2)
           {
             const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
-            for (int x = x0; x < x1; x++)
+            for (int x = x0; x < x1; x += 2)
               mc += c[x + dx];
           }
         mc /= n;
-        for (int y = y0; y < y1; y++)
+        for (int y = y0; y < y1; y += 2)
           {
             const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
             const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
-            for (int x = x0; x < x1; x++)
+            for (int x = x0; x < x1; x += 2)
               sad += fabs ((c[x + dx] - mc) - (r[x] - mr));
           }
         if (dx == 0 && dy == 0)
@@ -257,14 +257,15 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
           keep[i] = 0;
           continue;
         }
-      gray = gv_image_new (in[i].rgb->width, in[i].rgb->height, 1, GV_U8);
+      /* warped small in colour, then gray (cheaper than the whole frame's gray) */
+      gray = gv_image_new (sw, sh, 3, GV_U8);
       small[i] = gv_image_new (sw, sh, 1, GV_U8);
       if (!gray || !small[i])
         {
           rc = gv_error_set (GV_ENOMEM, "out of memory");
           goto out;
         }
-      if ((rc = gv_image_rgb_to_gray (in[i].rgb, gray)) || (rc = gv_warp_perspective (gray, H, small[i], nthreads)))
+      if ((rc = gv_warp_perspective (in[i].rgb, H, gray, nthreads)) || (rc = gv_image_rgb_to_gray (gray, small[i])))
         goto out;
       gv_image_free (gray);
       gray = NULL;
