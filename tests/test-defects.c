@@ -641,7 +641,7 @@ thin_tear_cover_px (double u, double v, float *rgb)
     rgb[0] = 70.0f, rgb[1] = 72.0f, rgb[2] = 78.0f;
 }
 
-static int scene_bad_cover = -1;
+static unsigned scene_bad_covers; /* bit k: cover k's outline is off */
 static double scene_bad_dy;
 
 /* A line bending along its length: an arc of radius bent_R px (at 530 px width; 333: 666 at
@@ -722,12 +722,12 @@ scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, dou
   q.x[1] = x1 - 0.5, q.y[1] = ST_Y0 - 0.5;
   q.x[2] = x1 - 0.5, q.y[2] = y1 - 0.5;
   q.x[3] = ST_X0 - 0.5, q.y[3] = y1 - 0.5;
-  /* scene_bad_cover's outline with its top side scene_bad_dy frame px too low (a printed line
-   * taken for the paper's edge) */
+  /* the outlines of scene_bad_covers with their top side scene_bad_dy frame px too low (a
+   * printed line taken for the paper's edge) */
   GvQuad bad = q;
   bad.y[0] += scene_bad_dy, bad.y[1] += scene_bad_dy;
   for (int k = 0; k < 5; k++)
-    in[k] = (GvDefectInput) { fr, k == scene_bad_cover ? &bad : &q, 0, k, 1.0 };
+    in[k] = (GvDefectInput) { fr, (scene_bad_covers >> k) & 1 ? &bad : &q, 0, k, 1.0 };
   g_assert_cmpint (gv_defects_analyze (NULL, in, 5, CW, CH, 168.275, 260.35, 2, NULL, NULL, &rep), ==, GV_OK);
   gv_image_free (fr);
   return rep;
@@ -1002,17 +1002,21 @@ test_tear_beside_strip (void)
 /* The outline check: a golden cover whose outline took a printed line 20 frame px below the
  * paper's top edge (30 px at 530 px width) has its print off the others' and is left out
  * (covers used: the other four, flag set); with 2 px (3 px at 530: within what step 1's
- * alignment absorbs) it is used. On a halftone cover: nothing listed either way. */
+ * alignment absorbs) it is used. On a halftone cover: nothing listed either way. With three of
+ * five off, two are left: the grade is withheld for that reason. */
 static void
 test_outline_disagrees (void)
 {
   halftone_case = 0;
-  scene_bad_cover = 2;
+  scene_bad_covers = 1u << 2;
   scene_bad_dy = 20.0;
   GvDefectReport *off = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  scene_bad_covers = 7u << 2;
+  GvDefectReport *most = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  scene_bad_covers = 1u << 2;
   scene_bad_dy = 2.0;
   GvDefectReport *near = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
-  scene_bad_cover = -1;
+  scene_bad_covers = 0;
   scene_log ("outline 20 px off", off);
   scene_log ("outline 2 px off", near);
   g_assert_cmpint (off->n_covers, ==, 4);
@@ -1023,7 +1027,14 @@ test_outline_disagrees (void)
   g_assert_cmpint (near->n_covers, ==, 5);
   g_assert_false (near->flags & GV_QF_OUTLINE_DISAGREES);
   g_assert_cmpint (near->n_defects, ==, 0);
+  /* three of five off: two covers left, the grade withheld, and the reason says why */
+  g_assert_cmpint (most->n_covers, ==, 2);
+  g_assert_true (most->flags & GV_QF_OUTLINE_DISAGREES);
+  gv_defects_finish (most, 2);
+  g_assert_true (most->grade.needs_review);
+  g_assert_nonnull (strstr (most->grade.review_reason, "outline disagrees"));
   gv_defect_report_free (off);
+  gv_defect_report_free (most);
   gv_defect_report_free (near);
 }
 

@@ -175,14 +175,16 @@ out:
 #define GV_DK_CONS_GAIN 0.85
 
 static int
-cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, int *bdx, int *bdy)
+cell_shift (const GvImage *R, const GvImage *C, const double *ic, int x0, int y0, int x1, int y1,
+            int *bdx, int *bdy)
 {
+  int iw = C->width + 1;
   double mr = 0, tex = 0;
   long n = 0;
-  for (int y = y0; y < y1; y += 2)
+  for (int y = y0; y < y1; y++)
     {
       const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
-      for (int x = x0; x < x1; x += 2)
+      for (int x = x0; x < x1; x++)
         {
           mr += r[x];
           tex += abs ((int) r[x + 1] - (int) r[x])
@@ -198,19 +200,16 @@ cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, 
   for (int dy = -GV_DK_CONS_SHIFT; dy <= GV_DK_CONS_SHIFT; dy++)
     for (int dx = -GV_DK_CONS_SHIFT; dx <= GV_DK_CONS_SHIFT; dx++)
       {
-        double mc = 0, sad = 0;
-        for (int y = y0; y < y1; y += 2)
-          {
-            const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
-            for (int x = x0; x < x1; x += 2)
-              mc += c[x + dx];
-          }
-        mc /= n;
-        for (int y = y0; y < y1; y += 2)
+        /* the shifted window's mean from C's integral image (ic: (w + 1) x (h + 1)) */
+        int xa = x0 + dx, xb = x1 + dx, ya = y0 + dy, yb = y1 + dy;
+        double sad = 0, mc = (ic[(size_t) yb * iw + xb] - ic[(size_t) ya * iw + xb] - ic[(size_t) yb * iw + xa]
+                              + ic[(size_t) ya * iw + xa])
+                             / n;
+        for (int y = y0; y < y1; y++)
           {
             const uint8_t *r = gv_image_row_u8 ((GvImage *) R, y);
             const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y + dy);
-            for (int x = x0; x < x1; x += 2)
+            for (int x = x0; x < x1; x++)
               sad += fabs ((c[x + dx] - mc) - (r[x] - mr));
           }
         if (dx == 0 && dy == 0)
@@ -227,6 +226,25 @@ cell_shift (const GvImage *R, const GvImage *C, int x0, int y0, int x1, int y1, 
   return 1;
 }
 
+typedef struct {
+  const GvImage *R, *C;
+  const double *ic;
+  int m, cw, ch;
+  uint8_t moved[GV_DK_CONS_GRID * GV_DK_CONS_GRID];
+} CellCtx;
+
+static void
+cell_rows (void *data, int b, int e)
+{
+  CellCtx *c = data;
+  for (int k = b; k < e; k++)
+    {
+      int dx, dy, x0 = c->m + (k % GV_DK_CONS_GRID) * c->cw, y0 = c->m + (k / GV_DK_CONS_GRID) * c->ch;
+      c->moved[k] = cell_shift (c->R, c->C, c->ic, x0, y0, x0 + c->cw, y0 + c->ch, &dx, &dy)
+                    && (abs (dx) >= GV_DK_CONS_MOVE || abs (dy) >= GV_DK_CONS_MOVE);
+    }
+}
+
 /* keep[i]: 1 for the covers to use (those with a frame and an outline that agree with the most
  * confident one's), else 0. Returns how many were left out for disagreeing, or a negative
  * code. */
@@ -236,6 +254,7 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
   int sw = GV_DK_CONS_W, sh = (int) lround ((double) cover_h * sw / cover_w), ref = -1, left = 0;
   GvImage *small[GV_DEFECTS_MAX_COVERS] = { NULL };
   GvImage *gray = NULL;
+  double *ic = NULL;
   int rc = 0, nv = 0;
   for (int i = 0; i < n; i++)
     {
@@ -273,23 +292,39 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
   /* cells over the interior, GV_DK_CONS_SHIFT + 1 px in from the outline at least */
   int m = GV_DK_CONS_SHIFT + 1 + sw * 4 / 100;
   int cw = (sw - 2 * m) / GV_DK_CONS_GRID, ch = (sh - 2 * m) / GV_DK_CONS_GRID;
+  if (!(ic = malloc (sizeof (double) * (size_t) (sw + 1) * (sh + 1))))
+    {
+      rc = gv_error_set (GV_ENOMEM, "out of memory");
+      goto out;
+    }
   for (int i = 0; i < n; i++)
     {
       if (!keep[i] || i == ref)
         continue;
+      /* integral image of the cover, then the cells in parallel (each its own flag) */
+      for (int x = 0; x <= sw; x++)
+        ic[x] = 0;
+      for (int y = 0; y < sh; y++)
+        {
+          const uint8_t *c = gv_image_row_u8 (small[i], y);
+          double run = 0;
+          ic[(size_t) (y + 1) * (sw + 1)] = 0;
+          for (int x = 0; x < sw; x++)
+            {
+              run += c[x];
+              ic[(size_t) (y + 1) * (sw + 1) + x + 1] = ic[(size_t) y * (sw + 1) + x + 1] + run;
+            }
+        }
+      CellCtx cc = { small[ref], small[i], ic, m, cw, ch, { 0 } };
+      gv_parallel_for (nthreads, GV_DK_CONS_GRID * GV_DK_CONS_GRID, 1, cell_rows, &cc);
       int moved = 0;
-      for (int gy = 0; gy < GV_DK_CONS_GRID; gy++)
-        for (int gx = 0; gx < GV_DK_CONS_GRID; gx++)
-          {
-            int dx, dy, x0 = m + gx * cw, y0 = m + gy * ch;
-            if (!cell_shift (small[ref], small[i], x0, y0, x0 + cw, y0 + ch, &dx, &dy))
-              continue;
-            moved += abs (dx) >= GV_DK_CONS_MOVE || abs (dy) >= GV_DK_CONS_MOVE;
-          }
+      for (int k = 0; k < GV_DK_CONS_GRID * GV_DK_CONS_GRID; k++)
+        moved += cc.moved[k];
       if (moved >= GV_DK_CONS_CELLS)
         keep[i] = 0, left++;
     }
 out:
+  free (ic);
   gv_image_free (gray);
   for (int i = 0; i < n; i++)
     gv_image_free (small[i]);

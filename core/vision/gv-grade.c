@@ -133,7 +133,7 @@ gv_grade_compute (GvDefectReport *r)
   if (r->flags & GV_QF_COVER_NOT_FOUND)
     REVIEW (GV_GRADE_REVIEW_NO_COVER);
   else if (r->flags & GV_QF_TOO_FEW_SHARP)
-    REVIEW (GV_GRADE_REVIEW_TOO_FEW);
+    REVIEW ((r->flags & GV_QF_OUTLINE_DISAGREES) ? GV_GRADE_REVIEW_OUTLINE : GV_GRADE_REVIEW_TOO_FEW);
   if (r->flags & GV_QF_COVER_PARTLY_OUT)
     REVIEW (GV_GRADE_REVIEW_PARTLY_OUT);
   if (r->flags & GV_QF_GLARE)

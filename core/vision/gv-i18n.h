@@ -42,6 +42,9 @@ extern "C" {
 #define GV_GRADE_REVIEW_PARTLY_OUT GV_N_ ("the cover is partly out of the frame")
 #define GV_GRADE_REVIEW_GLARE GV_N_ ("glare covers part of a region in most frames")
 #define GV_GRADE_REVIEW_ALIGN GV_N_ ("the golden covers do not align within 1 px")
+#define GV_GRADE_REVIEW_OUTLINE                                                                    \
+  GV_N_ ("golden covers whose outline disagrees with the most confident one's were left out; "    \
+         "fewer than 3 remain")
 
 /* msgid -> translation; returns msgid itself when there is none. */
 typedef const char *(*GvTranslateFunc) (const char *msgid, void *user_data);
