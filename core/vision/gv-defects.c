@@ -1177,6 +1177,13 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
 
 /* The angle between the chords through the centroids of a line group's three thirds along its
  * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
+/* Pixel k is a candidate of a component in group gi (steps 5b, 5c). */
+static inline int
+group_px (const uint8_t *cand, const int *lab, const int *grp, int gi, size_t k)
+{
+  return cand[k] && lab[k] > 0 && grp[lab[k] - 1] == gi;
+}
+
 /* A loss that step 5's gap bridging joined to the outline's own shallow strip along the same
  * edge (its mixed pixels, where the warped outline wavers) reads as a loss far longer than any
  * chip and was dropped as print (5c). The columns (rows, at a side edge) where the group reaches
@@ -1194,8 +1201,7 @@ loss_spike (const int *lab, const uint8_t *cand, const int *grp, int gi, Comp *g
   for (int y = g->y0; y <= g->y1; y++)
     for (int x = g->x0; x <= g->x1; x++)
       {
-        size_t k = (size_t) y * w + x;
-        if (!cand[k] || lab[k] <= 0 || grp[lab[k] - 1] != gi)
+        if (!group_px (cand, lab, grp, gi, (size_t) y * w + x))
           continue;
         int d = touch == 0 ? y + 1 : touch == 1 ? w - x : touch == 2 ? h - y : x + 1;
         int a = ((touch & 1) ? y : x) - a0;
@@ -1307,8 +1313,7 @@ line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Co
   for (int y = g->y0; y <= g->y1; y++)
     for (int x = g->x0; x <= g->x1; x++)
       {
-        size_t k = (size_t) y * w + x;
-        if (!cand[k] || lab[k] <= 0 || grp[lab[k] - 1] != gi)
+        if (!group_px (cand, lab, grp, gi, (size_t) y * w + x))
           continue;
         double t = (x - ox) * ux + (y - oy) * uy;
         int third = (int) floor ((t - tmin) / span * 3);
