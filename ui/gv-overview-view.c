@@ -102,12 +102,20 @@ grid_text (GtkGrid *g, int col, int row, const char *s, gboolean dim)
 static GtkWidget *
 golden_card (GvAnalysis *a, int i)
 {
-  const GvGolden *g = &gv_analysis_get_result (a)->golden[i];
+  const GvResult *r = gv_analysis_get_result (a);
+  const GvGolden *g = &r->golden[i];
+  const GvDefectReport *d = r->defects;
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *pic = gtk_picture_new_for_paintable (GDK_PAINTABLE (gv_analysis_golden_texture (a, i)));
+  /* a found cover that stage 4 did not use: its outline disagreed with the others' */
+  int used = !d || d->n_covers == 0 || i >= GV_DEFECTS_MAX_COVERS;
+  for (int k = 0; d && k < d->n_covers && !used; k++)
+    used = d->cover_index[k] == i;
   g_autofree char *t = g_strdup_printf (_("Frame %d · %.3f s\nsharpness %.1f · motion %.2f px\ncover: %s"),
                                         g->frame_index, g->pts, g->sharpness, g->motion,
-                                        g->cover.found ? _("found") : g->cover.reason);
+                                        !g->cover.found ? g->cover.reason
+                                        : used          ? _("found")
+                                                        : _("found, left out (its outline disagrees)"));
   GtkWidget *l = gtk_label_new (t);
 
   gtk_widget_add_css_class (box, "gv-golden-card");

@@ -339,6 +339,18 @@ defects_from_json (const GvRun *run, JsonObject *root)
     return NULL;
   d = calloc (1, sizeof *d);
   d->n_covers = (int) gv_json_num (dj, "covers_used", 0);
+  {
+    /* which golden covers were used (the alignment lists them) */
+    JsonArray *al = gv_json_arr (dj, "alignment");
+    int na = al ? (int) json_array_get_length (al) : 0;
+    for (int k = 0; k < na && k < GV_DEFECTS_MAX_COVERS; k++)
+      {
+        JsonObject *e = json_array_get_object_element (al, k);
+        d->cover_index[k] = (int) gv_json_num (e, "golden", k);
+        d->align_dx[k] = gv_json_num (e, "dx", 0);
+        d->align_dy[k] = gv_json_num (e, "dy", 0);
+      }
+  }
   if (size && json_array_get_length (size) == 2)
     {
       d->width = (int) json_array_get_int_element (size, 0);
