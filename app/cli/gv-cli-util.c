@@ -111,7 +111,9 @@ gv_result_flags (const GvResult *r, const GvDecodeStats *st)
   if (r->defects)
     {
       const GvDefectReport *d = r->defects;
-      if ((d->flags & GV_QF_TOO_FEW_SHARP) && r->n_golden >= r->params.max_golden)
+      /* enough sharp frames, but too few covers agreeing: cover_outline_disagrees says it */
+      if ((d->flags & GV_QF_TOO_FEW_SHARP) && r->n_golden >= r->params.max_golden
+          && !(d->flags & GV_QF_OUTLINE_DISAGREES))
         g_ptr_array_add (flags, g_strdup ("too_few_sharp_frames"));
       for (int k = 0; k < GV_REGION_N; k++)
         if (d->regions[k].glare > 2.0)

@@ -340,6 +340,8 @@ flag_text (const char *flag)
     { "cover_partly_out_of_frame", N_("The cover touches the picture's border in some frames.") },
     { "frame_retention_limited", N_("The frame-retention limit cut some candidates.") },
     { "glare", N_("Glare over part of the cover.") },
+    { "cover_outline_disagrees",
+      N_("A golden frame's cover outline disagreed with the others' and was left out of the defect analysis.") },
   };
   for (guint i = 0; i < G_N_ELEMENTS (t); i++)
     if (!strcmp (flag, t[i].flag))
@@ -434,10 +436,6 @@ cover_page (Doc *d, JsonObject *root)
     JsonObject *g = gn && JSON_NODE_HOLDS_OBJECT (gn) ? json_node_get_object (gn) : NULL;
     gboolean review = g && gv_json_num (g, "needs_review", 0) != 0;
 
-    cairo_set_source_rgb (d->cr, 0.94, 0.95, 0.98);
-    cairo_rectangle (d->cr, bx, d->y, bw, bh);
-    cairo_fill (d->cr);
-    cairo_set_source_rgb (d->cr, 0.10, 0.20, 0.40);
     if (!isnan (run->grade) && run->grade >= 0)
       {
         big = g_strdup_printf ("%.1f", run->grade);
@@ -458,18 +456,35 @@ cover_page (Doc *d, JsonObject *root)
         big = g_strdup ("–");
         sub = g_strdup (_("No grade: this run has no defect analysis or grading (not available)."));
       }
+    /* the line beside the big word starts after it, and the box grows with a long line (a
+     * review reason can take three) */
+    double tx = bx + 14 + text_width (d, big, 38, TRUE) + 18, sub_h, ds_h = 0;
+    g_autofree char *ds = NULL;
+    tx = tx < bx + 150 ? bx + 150 : tx;
+    if (!isnan (run->damage_score) || !isnan (run->defect_percentage))
+      {
+        g_autofree char *a = num (run->damage_score, 1), *b = num (run->defect_percentage, 2);
+        ds = g_strdup_printf (_("damage score %s / 100 · defects cover %s %% of the cover"), a, b);
+      }
+    for (int k = 0; k < (ds ? 2 : 1); k++)
+      {
+        PangoLayout *l = layout_new (d, k ? ds : sub, k ? 9.5 : 11, FALSE, bx + bw - 20 - tx, FALSE);
+        int pw, ph;
+        pango_layout_get_size (l, &pw, &ph);
+        g_object_unref (l);
+        *(k ? &ds_h : &sub_h) = (double) ph / PANGO_SCALE;
+      }
+    if (18 + (sub_h > 28 ? sub_h : 28) + ds_h + 12 > bh)
+      bh = 18 + (sub_h > 28 ? sub_h : 28) + ds_h + 12;
+    cairo_set_source_rgb (d->cr, 0.94, 0.95, 0.98);
+    cairo_rectangle (d->cr, bx, d->y, bw, bh);
+    cairo_fill (d->cr);
+    cairo_set_source_rgb (d->cr, 0.10, 0.20, 0.40);
     text_at (d, bx + 14, d->y + 10, big, 38, TRUE, 0);
     cairo_set_source_rgb (d->cr, 0.2, 0.2, 0.2);
-    text_at (d, bx + 150, d->y + 18, sub, 11, FALSE, bw - 170);
-    {
-      g_autofree char *ds = NULL;
-      if (!isnan (run->damage_score) || !isnan (run->defect_percentage))
-        {
-          g_autofree char *a = num (run->damage_score, 1), *b = num (run->defect_percentage, 2);
-          ds = g_strdup_printf (_("damage score %s / 100 · defects cover %s %% of the cover"), a, b);
-          text_at (d, bx + 150, d->y + 46, ds, 9.5, FALSE, bw - 170);
-        }
-    }
+    text_at (d, tx, d->y + 18, sub, 11, FALSE, bx + bw - 20 - tx);
+    if (ds)
+      text_at (d, tx, d->y + 18 + (sub_h > 28 ? sub_h : 28), ds, 9.5, FALSE, bx + bw - 20 - tx);
     cairo_set_source_rgb (d->cr, 0, 0, 0);
     d->y += bh + 12;
     if (g)
