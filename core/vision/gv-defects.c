@@ -1175,8 +1175,6 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
   return rows > 0 && 2 * runs > rows;
 }
 
-/* The angle between the chords through the centroids of a line group's three thirds along its
- * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
 /* Pixel k is a candidate of a component in group gi (steps 5b, 5c). */
 static inline int
 group_px (const uint8_t *cand, const int *lab, const int *grp, int gi, size_t k)
@@ -1301,6 +1299,8 @@ stain_tex_jump (const GvImage *P, int M, int w, int h, double sc, const double *
   return n ? (double) j / n : 0;
 }
 
+/* The angle between the chords through the centroids of a line group's three thirds along its
+ * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
 static double
 line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Comp *g, int w,
            double ox, double oy, double ux, double uy, double tmin, double tmax)
