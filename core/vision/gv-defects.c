@@ -253,7 +253,7 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
 {
   int sw = GV_DK_CONS_W, sh = (int) lround ((double) cover_h * sw / cover_w), ref = -1, left = 0;
   GvImage *small[GV_DEFECTS_MAX_COVERS] = { NULL };
-  GvImage *gray = NULL;
+  GvImage *warp = NULL;
   double *ic = NULL;
   int rc = 0, nv = 0;
   for (int i = 0; i < n; i++)
@@ -277,17 +277,16 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
           continue;
         }
       /* warped small in colour, then gray (cheaper than the whole frame's gray) */
-      gray = gv_image_new (sw, sh, 3, GV_U8);
+      if (!warp)
+        warp = gv_image_new (sw, sh, 3, GV_U8);
       small[i] = gv_image_new (sw, sh, 1, GV_U8);
-      if (!gray || !small[i])
+      if (!warp || !small[i])
         {
           rc = gv_error_set (GV_ENOMEM, "out of memory");
           goto out;
         }
-      if ((rc = gv_warp_perspective (in[i].rgb, H, gray, nthreads)) || (rc = gv_image_rgb_to_gray (gray, small[i])))
+      if ((rc = gv_warp_perspective (in[i].rgb, H, warp, nthreads)) || (rc = gv_image_rgb_to_gray (warp, small[i])))
         goto out;
-      gv_image_free (gray);
-      gray = NULL;
     }
   /* cells over the interior, GV_DK_CONS_SHIFT + 1 px in from the outline at least */
   int m = GV_DK_CONS_SHIFT + 1 + sw * 4 / 100;
@@ -325,7 +324,7 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
     }
 out:
   free (ic);
-  gv_image_free (gray);
+  gv_image_free (warp);
   for (int i = 0; i < n; i++)
     gv_image_free (small[i]);
   return rc < 0 ? rc : left;
@@ -1173,6 +1172,22 @@ loss_runs_on (const GvImage *P, int M, const uint8_t *missing, int w, int h, con
       runs += like;
     }
   return rows > 0 && 2 * runs > rows;
+}
+
+/* Box g touches a corner of the w x h cover: within 2 px of a side and of the top or bottom. */
+static inline int
+at_corner (const Comp *g, int w, int h)
+{
+  return (g->x0 <= 2 || g->x1 >= w - 3) && (g->y0 <= 2 || g->y1 >= h - 3);
+}
+
+/* A worn corner's shape (5c): a rounded bite, at most 100 px (at 1060 px width; the widest wear
+ * is 55 px, its fibre and the outline's mixed pixels grow it) and within 2.5 x as wide as deep. */
+static inline int
+worn_corner_shape (int bw, int bh, double sc)
+{
+  int ext = bw > bh ? bw : bh, nar = bw > bh ? bh : bw;
+  return ext <= 100 * sc && ext <= 2.5 * nar;
 }
 
 /* Pixel k is a candidate of a component in group gi (steps 5b, 5c). */
@@ -2054,26 +2069,22 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
 
         if (feat[gi].kind == 1)
           {
-            int corner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3)
-                         && bw < 0.12 * w && bh < 0.12 * w;
+            int corner = at_corner (&g, w, h) && bw < 0.12 * w && bh < 0.12 * w;
             double depth = (touch == 0 || touch == 2) ? bh : bw;
             double alongx = (touch == 0 || touch == 2) ? bw : bh;
             /* a loss joined to the outline's shallow strip along its edge (loss_spike): the
              * loss alone, when it is a corner's or a cut 40 px deep or more (at 1060 px width)
              * and at least 1.6 times deeper than wide (a tear); a shallower notch in the strip
              * is the outline's waver */
-            int at_corner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3);
             Comp g0 = g;
-            if (!corner && touch >= 0 && (alongx > 150 * sc || at_corner)
+            if (!corner && touch >= 0 && (alongx > 150 * sc || at_corner (&g, w, h))
                 && loss_spike (lab, cand, grp, gi, &g, touch, w, h, sc))
               {
                 int nbw = g.x1 - g.x0 + 1, nbh = g.y1 - g.y0 + 1;
                 double nd = (touch == 0 || touch == 2) ? nbh : nbw, na = (touch == 0 || touch == 2) ? nbw : nbh;
-                int ncorner = (g.x0 <= 2 || g.x1 >= w - 3) && (g.y0 <= 2 || g.y1 >= h - 3)
-                              && nbw < 0.12 * w && nbh < 0.12 * w;
-                int next = nbw > nbh ? nbw : nbh, nnar = nbw > nbh ? nbh : nbw;
                 /* a corner only when its shape is a worn corner's (below) */
-                ncorner = ncorner && next <= 100 * sc && next <= 2.5 * nnar;
+                int ncorner = at_corner (&g, w, h) && nbw < 0.12 * w && nbh < 0.12 * w
+                              && worn_corner_shape (nbw, nbh, sc);
                 if (ncorner || (alongx > 150 * sc && nd >= 40 * sc && nd >= 1.6 * na))
                   bw = nbw, bh = nbh, depth = nd, alongx = na, corner = ncorner;
                 else
@@ -2117,12 +2128,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * 100 px (at 1060 px width; the widest wear is 55 px, its fibre and the outline's
              * mixed pixels grow it): a strip along one edge from the corner, or a larger patch,
              * is print of the table's colour there */
-            if (corner)
-              {
-                int ext = bw > bh ? bw : bh, nar = bw > bh ? bh : bw;
-                if (ext > 100 * sc || ext > 2.5 * nar)
-                  continue;
-              }
+            if (corner && !worn_corner_shape (bw, bh, sc))
+              continue;
             if (corner)
               {
                 kind = GV_DK_CORNER_WEAR;
@@ -2888,20 +2895,18 @@ gv_defects_analyze (GvBackend *be, const GvDefectInput *in, int n, int cover_w, 
   s = s > 1.0 ? 1.0 : (s < 0.25 ? 0.25 : s);
   int ww = (int) lround (cover_w * s), hh = (int) lround (cover_h * s);
   GvDefectReport *r = NULL;
-  int rc;
-  if (ww == cover_w || hn == 0)
-    {
-      rc = analyze_at (be, in, n, cover_w, cover_h, width_mm, height_mm, nthreads, cancelled,
-                       cancel_ud, out);
-      if (rc == GV_OK && left > 0)
-        (*out)->flags |= GV_QF_OUTLINE_DISAGREES;
-      return rc;
-    }
-  rc = analyze_at (be, in, n, ww, hh, width_mm, height_mm, nthreads, cancelled, cancel_ud, &r);
+  int full = ww == cover_w || hn == 0;
+  int rc = analyze_at (be, in, n, full ? cover_w : ww, full ? cover_h : hh, width_mm, height_mm,
+                       nthreads, cancelled, cancel_ud, &r);
   if (rc < 0)
     return rc;
   if (left > 0)
     r->flags |= GV_QF_OUTLINE_DISAGREES;
+  if (full)
+    {
+      *out = r;
+      return GV_OK;
+    }
   double fx = (double) cover_w / ww, fy = (double) cover_h / hh;
   GvImage **imgs[4] = { &r->print, &r->score, &r->mask, &r->glare };
   for (int k = 0; k < 4; k++)
