@@ -11,7 +11,10 @@
  *    cover's top, bottom, left and right: convex, plausible angles, area >= min_area_frac,
  *    height/width within aspect_tol of the cover aspect, every side supported on at least half
  *    of its visible length; the score is the supported perimeter times the mean support, so
- *    the full border beats interior panels and title bands.
+ *    the full border beats interior panels and title bands. Where the winner has art beyond a
+ *    side, a parallel line further out with a quiet outside replaces it, if it ends at the
+ *    corners (a table's grain line runs on) and is supported on half its length or brings the
+ *    quad nearer the cover's aspect.
  * 4. At full resolution each side is refined: gray profiles across the side at every ~2 px,
  *    the sub-pixel position of the derivative peak (3-point parabola), and a line fitted by
  *    iteratively reweighted total least squares with Tukey's biweight (occluded or glared parts
@@ -56,6 +59,10 @@
 /* Edge candidates per refinement profile: halftone dots next to the border give several
  * stronger steps within a few pixels of it, and the border must still be among them. */
 #define GV_SIDE_CANDS 6
+/* An outer line replaces a side (the move-out step) only when at most this share of its samples
+ * past the corners has support (see gv_line_beyond): the true edges of the benchmark scans
+ * measure 0.00, the table's grain lines 0.27..0.29. */
+#define GV_BEYOND_MAX 0.2
 /* Least inlier share of a side's weaker end third (see gv_refine_side). */
 #define GV_END_SUPPORT 0.15
 
@@ -297,6 +304,39 @@ gv_line_support (const GvLine *l, double ta, double tb, int outward, int *sup, i
   *sup = l->pre[b] - l->pre[a];
   *clutter = outward > 0 ? l->cpos[b] - l->cpos[a] : l->cneg[b] - l->cneg[a];
   *inframe = b - a;
+}
+
+/* Share of in-frame samples of l with support beyond its segment ta..tb, over GV_BEYOND_GAP ..
+ * GV_BEYOND_GAP + a quarter of the segment's length past each end; -1 when fewer than 10 of
+ * them are in the frame. A cover's side ends at its corners, the table beyond them is quiet; a
+ * line that runs on (a grain line of the table, a frame border) is no side. */
+#define GV_BEYOND_GAP 3.0
+static double
+gv_line_beyond (const GvLine *l, double ta, double tb)
+{
+  if (ta > tb)
+    {
+      double t = ta;
+      ta = tb;
+      tb = t;
+    }
+  double ext = 0.25 * (tb - ta);
+  int s1, i1, c1, s2, i2, c2;
+  gv_line_support (l, ta - GV_BEYOND_GAP - ext, ta - GV_BEYOND_GAP, 1, &s1, &i1, &c1);
+  gv_line_support (l, tb + GV_BEYOND_GAP, tb + GV_BEYOND_GAP + ext, 1, &s2, &i2, &c2);
+  if (i1 + i2 < 10)
+    return -1;
+  return (double) (s1 + s2) / (i1 + i2);
+}
+
+/* Aspect (mean height over mean width) of the quad with corners x, y (TL, TR, BR, BL). */
+static double
+gv_quad_aspect (const double x[4], const double y[4])
+{
+  double len[4];
+  for (int j = 0; j < 4; j++)
+    len[j] = hypot (x[(j + 1) & 3] - x[j], y[(j + 1) & 3] - y[j]);
+  return (len[1] + len[3]) / (len[0] + len[2]);
 }
 
 static int
@@ -1286,12 +1326,23 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
               relaxed.min_frac = 0.3;
               if (!gv_quad_eval (side, &relaxed, &q) || q.pen[k] < 0.7)
                 continue;
+              /* ... but it must end at the corners */
+              if (gv_line_beyond (&cls[m], gv_line_t (&cls[m], q.x[k], q.y[k]),
+                                  gv_line_t (&cls[m], q.x[(k + 1) & 3], q.y[(k + 1) & 3]))
+                  > GV_BEYOND_MAX)
+                continue;
               int others_ok = 1;
               for (int j = 0; j < 4; j++)
                 if (j != k && q.frac[j] < 0.5)
                   others_ok = 0;
+              /* A faint outer line also wins where the current side has art beyond it and the
+               * outer one brings the quad nearer the cover's aspect (a caption box's lower rule
+               * taken for the bottom of a dark cover on a dark table) */
+              int nearer = q.pen[k] >= 0.7 && best.pen[k] < 0.6
+                           && fabs (log (gv_quad_aspect (q.x, q.y) / p->aspect))
+                                  < fabs (log (gv_quad_aspect (best.x, best.y) / p->aspect));
               if (!others_ok
-                  || !(q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7)))
+                  || !(q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7) || nearer))
                 continue;
               if (pick < 0 || (cls[m].key - cls[pick].key) * sign > 0)
                 {
