@@ -245,8 +245,35 @@ cell_rows (void *data, int b, int e)
     }
 }
 
-/* keep[i]: 1 for the covers to use (those with a frame and an outline that agree with the most
- * confident one's), else 0. Returns how many were left out for disagreeing, or a negative
+/* Cells of C (small gray cover) that move against R; ic: scratch for C's integral image. */
+static int
+cover_moves (const GvImage *R, const GvImage *C, double *ic, int m, int cw, int ch, int nthreads)
+{
+  int sw = C->width, sh = C->height;
+  for (int x = 0; x <= sw; x++)
+    ic[x] = 0;
+  for (int y = 0; y < sh; y++)
+    {
+      const uint8_t *c = gv_image_row_u8 ((GvImage *) C, y);
+      double run = 0;
+      ic[(size_t) (y + 1) * (sw + 1)] = 0;
+      for (int x = 0; x < sw; x++)
+        {
+          run += c[x];
+          ic[(size_t) (y + 1) * (sw + 1) + x + 1] = ic[(size_t) y * (sw + 1) + x + 1] + run;
+        }
+    }
+  CellCtx cc = { R, C, ic, m, cw, ch, { 0 } };
+  gv_parallel_for (nthreads, GV_DK_CONS_GRID * GV_DK_CONS_GRID, 1, cell_rows, &cc);
+  int moved = 0;
+  for (int k = 0; k < GV_DK_CONS_GRID * GV_DK_CONS_GRID; k++)
+    moved += cc.moved[k];
+  return moved;
+}
+
+/* keep[i]: 1 for the covers to use (those with a frame and an outline that agree with the
+ * reference's: the most confident cover's, or where most disagree with it, that of the cover
+ * whose quad has the proportions nearest the cover's), else 0. Returns how many were left out for disagreeing, or a negative
  * code. */
 static int
 consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int nthreads, int *keep)
@@ -288,6 +315,11 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
       if ((rc = gv_warp_perspective (in[i].rgb, H, warp, nthreads)) || (rc = gv_image_rgb_to_gray (warp, small[i])))
         goto out;
     }
+  nv = 0;
+  for (int i = 0; i < n; i++)
+    nv += keep[i];
+  if (!keep[ref])
+    goto out;
   /* cells over the interior, GV_DK_CONS_SHIFT + 1 px in from the outline at least */
   int m = GV_DK_CONS_SHIFT + 1 + sw * 4 / 100;
   int cw = (sw - 2 * m) / GV_DK_CONS_GRID, ch = (sh - 2 * m) / GV_DK_CONS_GRID;
@@ -296,30 +328,45 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
       rc = gv_error_set (GV_ENOMEM, "out of memory");
       goto out;
     }
+  /* moves[i]: cells of cover i that move against the reference */
+  int moves[GV_DEFECTS_MAX_COVERS] = { 0 }, agree = 1;
+  for (int i = 0; i < n; i++)
+    if (keep[i] && i != ref
+        && (moves[i] = cover_moves (small[ref], small[i], ic, m, cw, ch, nthreads)) < GV_DK_CONS_CELLS)
+      agree++;
+  /* Most covers disagree with the most confident one: it may be the wrong one (stage 3 took a
+   * printed line for a side, which changes the quad's proportions by 2..13 % where the error
+   * matters). The reference is then the cover whose quad is nearest the cover's proportions
+   * (ties: the first); the outline check is run against it. */
+  if (2 * agree <= nv)
+    {
+      double best_dev = 1e30, nominal = (double) cover_h / cover_w;
+      int ref2 = ref;
+      for (int i = 0; i < n; i++)
+        {
+          if (!keep[i])
+            continue;
+          const GvQuad *q = in[i].quad;
+          double len[4];
+          for (int j = 0; j < 4; j++)
+            len[j] = hypot (q->x[(j + 1) & 3] - q->x[j], q->y[(j + 1) & 3] - q->y[j]);
+          double dev = fabs (log ((len[1] + len[3]) / (len[0] + len[2]) / nominal));
+          if (dev < best_dev)
+            best_dev = dev, ref2 = i;
+        }
+      if (ref2 != ref)
+        {
+          ref = ref2;
+          for (int i = 0; i < n; i++)
+            if (keep[i] && i != ref)
+              moves[i] = cover_moves (small[ref], small[i], ic, m, cw, ch, nthreads);
+        }
+    }
   for (int i = 0; i < n; i++)
     {
       if (!keep[i] || i == ref)
         continue;
-      /* integral image of the cover, then the cells in parallel (each its own flag) */
-      for (int x = 0; x <= sw; x++)
-        ic[x] = 0;
-      for (int y = 0; y < sh; y++)
-        {
-          const uint8_t *c = gv_image_row_u8 (small[i], y);
-          double run = 0;
-          ic[(size_t) (y + 1) * (sw + 1)] = 0;
-          for (int x = 0; x < sw; x++)
-            {
-              run += c[x];
-              ic[(size_t) (y + 1) * (sw + 1) + x + 1] = ic[(size_t) y * (sw + 1) + x + 1] + run;
-            }
-        }
-      CellCtx cc = { small[ref], small[i], ic, m, cw, ch, { 0 } };
-      gv_parallel_for (nthreads, GV_DK_CONS_GRID * GV_DK_CONS_GRID, 1, cell_rows, &cc);
-      int moved = 0;
-      for (int k = 0; k < GV_DK_CONS_GRID * GV_DK_CONS_GRID; k++)
-        moved += cc.moved[k];
-      if (moved >= GV_DK_CONS_CELLS)
+      if (moves[i] >= GV_DK_CONS_CELLS)
         keep[i] = 0, left++;
     }
 out:
