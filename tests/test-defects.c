@@ -643,6 +643,7 @@ thin_tear_cover_px (double u, double v, float *rgb)
 
 static unsigned scene_bad_covers; /* bit k: cover k's outline is off */
 static double scene_bad_dy;
+static double scene_bad_conf = 1.0; /* stage 3's confidence in those (the others: 0.9) */
 
 /* A line bending along its length: an arc of radius bent_R px (at 530 px width; 333: 666 at
  * 1060) whose middle is at (265, 330), 150 px long (a turn of 150 / bent_R rad), light and 1.5
@@ -727,7 +728,8 @@ scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, dou
   GvQuad bad = q;
   bad.y[0] += scene_bad_dy, bad.y[1] += scene_bad_dy;
   for (int k = 0; k < 5; k++)
-    in[k] = (GvDefectInput) { fr, (scene_bad_covers >> k) & 1 ? &bad : &q, 0, k, 1.0 };
+    in[k] = (GvDefectInput) { fr, (scene_bad_covers >> k) & 1 ? &bad : &q, 0, k,
+                              (scene_bad_covers >> k) & 1 ? scene_bad_conf : 0.9 };
   g_assert_cmpint (gv_defects_analyze (NULL, in, 5, CW, CH, 168.275, 260.35, 2, NULL, NULL, &rep), ==, GV_OK);
   gv_image_free (fr);
   return rep;
@@ -1003,7 +1005,9 @@ test_tear_beside_strip (void)
  * paper's top edge (30 px at 530 px width) has its print off the others' and is left out
  * (covers used: the other four, flag set); with 2 px (3 px at 530: within what step 1's
  * alignment absorbs) it is used. On a halftone cover: nothing listed either way. With three of
- * five off, two are left: the grade is withheld for that reason. */
+ * five off, two are left: the grade is withheld for that reason. With the two most confident
+ * covers off, the three right ones are used (the reference is then the cover nearest the
+ * cover's proportions). */
 static void
 test_outline_disagrees (void)
 {
@@ -1012,11 +1016,22 @@ test_outline_disagrees (void)
   scene_bad_dy = 20.0;
   GvDefectReport *off = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
   scene_bad_covers = 7u << 2;
+  scene_bad_conf = 0.8;
   GvDefectReport *most = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  scene_bad_conf = 1.0;
+  /* the two most confident covers share the wrong outline: the three others agree with each
+   * other, not with them, and their quads have the cover's proportions */
+  scene_bad_covers = 3u;
+  GvDefectReport *conf = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
   scene_bad_covers = 1u << 2;
   scene_bad_dy = 2.0;
   GvDefectReport *near = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
   scene_bad_covers = 0;
+  g_assert_cmpint (conf->n_covers, ==, 3);
+  for (int i = 0; i < conf->n_covers; i++)
+    g_assert_cmpint (conf->cover_index[i], >=, 2);
+  g_assert_true (conf->flags & GV_QF_OUTLINE_DISAGREES);
+  gv_defect_report_free (conf);
   scene_log ("outline 20 px off", off);
   scene_log ("outline 2 px off", near);
   g_assert_cmpint (off->n_covers, ==, 4);
