@@ -11,10 +11,12 @@
  *    cover's top, bottom, left and right: convex, plausible angles, area >= min_area_frac,
  *    height/width within aspect_tol of the cover aspect, every side supported on at least half
  *    of its visible length; the score is the supported perimeter times the mean support, so
- *    the full border beats interior panels and title bands. Where the winner has art beyond a
- *    side, a parallel line further out with a quiet outside replaces it, if it ends at the
- *    corners (a table's grain line runs on) and is supported on half its length or brings the
- *    quad nearer the cover's aspect.
+ *    the full border beats interior panels and title bands. A parallel line further out with a
+ *    quiet outside then replaces a side if it ends at the corners (a table's grain line runs
+ *    on), does not take the quad more than 3 % further from the cover's proportions, and is
+ *    supported on half its length or, where the side has art beyond it, brings the quad nearer
+ *    the cover's proportions; there the chroma planes' lines are candidates too (a dark cover's
+ *    bottom on a dark table, above which a caption box's rule was taken).
  * 4. At full resolution each side is refined: gray profiles across the side at every ~2 px,
  *    the sub-pixel position of the derivative peak (3-point parabola), and a line fitted by
  *    iteratively reweighted total least squares with Tukey's biweight (occluded or glared parts
@@ -63,6 +65,19 @@
  * past the corners has support (see gv_line_beyond): the true edges of the benchmark scans
  * measure 0.00, the table's grain lines 0.27..0.29. */
 #define GV_BEYOND_MAX 0.2
+/* The proportions rule of the move-out step: the outer line must bring the quad at least
+ * GV_MOVE_ASPECT_GAIN nearer the cover's proportions (|log(aspect / nominal)|; a caption box's
+ * rule taken for the bottom is 0.086..0.107 off, perspective moves right quads by up to 0.074,
+ * and a glare beside a right side once made it take a chroma line 8 px out for a gain of 0.014);
+ * on the luma plane the line may be supported on as little as GV_MOVE_FAINT_FRAC of its length
+ * (the bottom of a magenta cover on a brown table, held-out 3 seed 135, is a line of luma steps
+ * of a few levels), on a chroma plane (blurred, at half resolution in video) on 0.3. */
+#define GV_MOVE_ASPECT_GAIN 0.015
+#define GV_MOVE_FAINT_FRAC 0.1
+/* ... and no move may take the quad further from the cover's proportions than this more
+ * (|log(aspect / nominal)|; perspective moves a right quad's by up to 0.074 over the eleven
+ * benchmark sets, one grain line of the table beyond a right bottom side by 0.08) */
+#define GV_MOVE_ASPECT_WORSE 0.03
 /* Least inlier share of a side's weaker end third (see gv_refine_side). */
 #define GV_END_SUPPORT 0.15
 
@@ -1056,54 +1071,64 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
   return cover_detect_planes (gray, NULL, 0, p, nthreads, out);
 }
 
-static int
-cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
-                     const GvCoverParams *p, int nthreads, GvCoverDetection *out)
-{
+/* The coarse search's candidate lines on one plane (steps 1 and 2 of the method): the reduced
+ * copy and its edges in pl->s, the refitted lines of each orientation class with their support
+ * profiles in pl->hl and pl->vl, sorted by key. GV_OK or an error code; free with
+ * gv_plane_lines_free in either case. */
+typedef struct {
   GvSearch s;
-  int *acc = NULL, ret = GV_OK;
-  GvLine *lines = NULL;
-  GvPt *pts = NULL;
-  int nlines = 0;
   GvLine hl[GV_MAX_CLASS_LINES + 4], vl[GV_MAX_CLASS_LINES + 4];
-  int nh = 0, nv = 0;
+  int nh, nv;
+} GvPlaneLines;
+
+static void
+gv_plane_lines_free (GvPlaneLines *pl)
+{
+  for (int k = 0; k < pl->nh; k++)
+    {
+      free (pl->hl[k].pre);
+      free (pl->hl[k].cneg);
+      free (pl->hl[k].cpos);
+    }
+  for (int k = 0; k < pl->nv; k++)
+    {
+      free (pl->vl[k].pre);
+      free (pl->vl[k].cneg);
+      free (pl->vl[k].cpos);
+    }
+  pl->nh = pl->nv = 0;
+  gv_search_free (&pl->s);
+}
+
+static int
+gv_plane_lines (const GvImage *gray, const GvCoverParams *p, int nthreads, GvPlaneLines *pl)
+{
+  GvSearch *s = &pl->s;
+  GvLine *hl = pl->hl, *vl = pl->vl, *lines = NULL;
+  int *acc = NULL, rc = GV_OK, nlines = 0, nh = 0, nv = 0;
   double cosT[GV_HOUGH_NT], sinT[GV_HOUGH_NT];
 
-  memset (&s, 0, sizeof s);
-  if (out)
-    memset (out, 0, sizeof *out);
-  if (!gray || !p || !out || !gray->data)
-    return gv_error_set (GV_EINVAL, "cover detection: NULL argument");
-  if (gray->depth != GV_U8 || gray->channels != 1)
-    return gv_error_set (GV_EINVAL, "cover detection needs a gray U8 frame (got %d channels)",
-                         gray->channels);
-  if (!(p->min_area_frac > 0 && p->min_area_frac <= 1) || !(p->aspect > 0)
-      || !(p->aspect_tol >= 0 && p->aspect_tol < 1))
-    return gv_error_set (GV_EINVAL, "cover detection: bad parameters (min area %g, aspect %g, "
-                         "tolerance %g)", p->min_area_frac, p->aspect, p->aspect_tol);
-  if (gray->width < 32 || gray->height < 32)
-    return gv_not_found (out, "frame too small to search for a cover");
-
+  memset (pl, 0, sizeof *pl);
   int W = gray->width, H = gray->height, longside = W > H ? W : H;
-  s.f = (longside + GV_COVER_SEARCH_SIDE / 2) / GV_COVER_SEARCH_SIDE;
-  if (s.f < 1)
-    s.f = 1;
-  s.rw = W / s.f;
-  s.rh = H / s.f;
-  size_t np = (size_t) s.rw * s.rh;
-  s.small = malloc (np);
-  s.gx = malloc (np * sizeof (short));
-  s.gy = malloc (np * sizeof (short));
-  s.mag = malloc (np * sizeof (float));
-  s.ori = malloc (np);
-  if (!s.small || !s.gx || !s.gy || !s.mag || !s.ori)
+  s->f = (longside + GV_COVER_SEARCH_SIDE / 2) / GV_COVER_SEARCH_SIDE;
+  if (s->f < 1)
+    s->f = 1;
+  s->rw = W / s->f;
+  s->rh = H / s->f;
+  size_t np = (size_t) s->rw * s->rh;
+  s->small = malloc (np);
+  s->gx = malloc (np * sizeof (short));
+  s->gy = malloc (np * sizeof (short));
+  s->mag = malloc (np * sizeof (float));
+  s->ori = malloc (np);
+  if (!s->small || !s->gx || !s->gy || !s->mag || !s->ori)
     {
-      ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
-      goto out;
+      rc = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+      goto done;
     }
-  GvReduceCtx rc = { gray, &s };
-  gv_parallel_for (nthreads, s.rh, 16, gv_reduce_rows, &rc);
-  gv_parallel_for (nthreads, s.rh, 16, gv_gradient_rows, &s);
+  GvReduceCtx rctx = { gray, s };
+  gv_parallel_for (nthreads, s->rh, 16, gv_reduce_rows, &rctx);
+  gv_parallel_for (nthreads, s->rh, 16, gv_gradient_rows, s);
 
   /* Edge threshold: the table dominates the frame, so the median gradient measures its
    * texture; 3x median, at least 40 (a step of ~10 gray levels under Sobel's gain of 4). */
@@ -1111,7 +1136,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
     int hist[512] = { 0 };
     for (size_t i = 0; i < np; i++)
       {
-        int b = (int) s.mag[i];
+        int b = (int) s->mag[i];
         hist[b > 511 ? 511 : b]++;
       }
     size_t cum = 0;
@@ -1119,47 +1144,47 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
     for (med = 0; med < 512; med++)
       if ((cum += hist[med]) * 2 >= np)
         break;
-    s.thr = fmaxf (40.0f, 3.0f * (float) med);
+    s->thr = fmaxf (40.0f, 3.0f * (float) med);
   }
-  for (int y = 0; y < s.rh; y++)
-    for (int x = 0; x < s.rw; x++)
+  for (int y = 0; y < s->rh; y++)
+    for (int x = 0; x < s->rw; x++)
       {
-        size_t i = (size_t) y * s.rw + x;
-        s.ori[i] = s.mag[i] >= s.thr ? (uint8_t) gv_ori_bin (s.gx[i], s.gy[i]) : 255;
+        size_t i = (size_t) y * s->rw + x;
+        s->ori[i] = s->mag[i] >= s->thr ? (uint8_t) gv_ori_bin (s->gx[i], s->gy[i]) : 255;
       }
 
   /* Hough on thinned edges */
-  int diag = (int) ceil (hypot (s.rw, s.rh));
+  int diag = (int) ceil (hypot (s->rw, s->rh));
   int nr = 2 * diag + 1;
   acc = calloc ((size_t) GV_HOUGH_NT * nr, sizeof (int));
   if (!acc)
     {
-      ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
-      goto out;
+      rc = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+      goto done;
     }
   for (int t = 0; t < GV_HOUGH_NT; t++)
     {
       cosT[t] = cos (t * GV_PI / GV_HOUGH_NT);
       sinT[t] = sin (t * GV_PI / GV_HOUGH_NT);
     }
-  for (int y = 1; y < s.rh - 1; y++)
-    for (int x = 1; x < s.rw - 1; x++)
+  for (int y = 1; y < s->rh - 1; y++)
+    for (int x = 1; x < s->rw - 1; x++)
       {
-        size_t i = (size_t) y * s.rw + x;
-        int o = s.ori[i];
+        size_t i = (size_t) y * s->rw + x;
+        int o = s->ori[i];
         if (o == 255)
           continue;
         /* non-maximum suppression along the gradient, quantised to 4 directions */
-        float m = s.mag[i], m1, m2;
+        float m = s->mag[i], m1, m2;
         int q = ((o + 22) / 45) & 3;
         if (q == 0)
-          m1 = s.mag[i - 1], m2 = s.mag[i + 1];
+          m1 = s->mag[i - 1], m2 = s->mag[i + 1];
         else if (q == 2)
-          m1 = s.mag[i - s.rw], m2 = s.mag[i + s.rw];
+          m1 = s->mag[i - s->rw], m2 = s->mag[i + s->rw];
         else if (q == 1)
-          m1 = s.mag[i - s.rw - 1], m2 = s.mag[i + s.rw + 1];
+          m1 = s->mag[i - s->rw - 1], m2 = s->mag[i + s->rw + 1];
         else
-          m1 = s.mag[i - s.rw + 1], m2 = s.mag[i + s.rw - 1];
+          m1 = s->mag[i - s->rw + 1], m2 = s->mag[i + s->rw - 1];
         if (m < m1 || m < m2)
           continue;
         for (int d = -GV_HOUGH_SPREAD; d <= GV_HOUGH_SPREAD; d++)
@@ -1170,7 +1195,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
           }
       }
 
-  double frame_area = (double) s.rw * s.rh;
+  double frame_area = (double) s->rw * s->rh;
   double amax = p->aspect * (1 + p->aspect_tol);
   double min_side = sqrt (p->min_area_frac * frame_area / amax);
   int min_votes = (int) fmax (10.0, 0.35 * min_side);
@@ -1178,8 +1203,8 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
   lines = calloc (GV_MAX_PEAKS + 4, sizeof (GvLine));
   if (!lines)
     {
-      ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
-      goto out;
+      rc = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+      goto done;
     }
   /* peaks: local maxima over +-2 degrees and +-3 px; the GV_MAX_PEAKS strongest */
   for (int t = 0; t < GV_HOUGH_NT; t++)
@@ -1224,7 +1249,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
   for (int k = 0; k < nlines; k++)
     {
       GvLine l = lines[k];
-      if (!gv_line_refit (&s, &l, 2.5) || !gv_line_refit (&s, &l, 1.5))
+      if (!gv_line_refit (s, &l, 2.5) || !gv_line_refit (s, &l, 1.5))
         continue;
       int horiz = fabs (l.ny) > fabs (l.nx);
       GvLine *cls = horiz ? hl : vl;
@@ -1238,7 +1263,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
           l.ny = -l.ny;
           l.c = -l.c;
         }
-      double cx = s.rw * 0.5, cy = s.rh * 0.5;
+      double cx = s->rw * 0.5, cy = s->rh * 0.5;
       l.key = horiz ? (l.c - l.nx * cx) / l.ny : (l.c - l.ny * cy) / l.nx;
       int dup = 0;
       for (int j = 0; j < *nc && !dup; j++)
@@ -1251,19 +1276,62 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
         cls[(*nc)++] = l;
     }
   for (int k = 0; k < nh; k++)
-    if (!gv_line_profile (&s, &hl[k]))
+    if (!gv_line_profile (s, &hl[k]))
       {
-        ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
-        goto out;
+        rc = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+        goto done;
       }
   for (int k = 0; k < nv; k++)
-    if (!gv_line_profile (&s, &vl[k]))
+    if (!gv_line_profile (s, &vl[k]))
       {
-        ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
-        goto out;
+        rc = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+        goto done;
       }
   qsort (hl, nh, sizeof (GvLine), gv_cmp_key);
   qsort (vl, nv, sizeof (GvLine), gv_cmp_key);
+done:
+  pl->nh = nh;
+  pl->nv = nv;
+  free (lines);
+  free (acc);
+  return rc;
+}
+
+static int
+cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
+                     const GvCoverParams *p, int nthreads, GvCoverDetection *out)
+{
+  GvSearch s;
+  int ret = GV_OK;
+  GvPt *pts = NULL;
+  GvPlaneLines *pl0 = NULL, *pla[2] = { NULL, NULL };
+
+  memset (&s, 0, sizeof s);
+  if (out)
+    memset (out, 0, sizeof *out);
+  if (!gray || !p || !out || !gray->data)
+    return gv_error_set (GV_EINVAL, "cover detection: NULL argument");
+  if (gray->depth != GV_U8 || gray->channels != 1)
+    return gv_error_set (GV_EINVAL, "cover detection needs a gray U8 frame (got %d channels)",
+                         gray->channels);
+  if (!(p->min_area_frac > 0 && p->min_area_frac <= 1) || !(p->aspect > 0)
+      || !(p->aspect_tol >= 0 && p->aspect_tol < 1))
+    return gv_error_set (GV_EINVAL, "cover detection: bad parameters (min area %g, aspect %g, "
+                         "tolerance %g)", p->min_area_frac, p->aspect, p->aspect_tol);
+  if (gray->width < 32 || gray->height < 32)
+    return gv_not_found (out, "frame too small to search for a cover");
+
+  if (!(pl0 = calloc (1, sizeof *pl0)))
+    return gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+  if ((ret = gv_plane_lines (gray, p, nthreads, pl0)) != GV_OK)
+    goto out;
+  s = pl0->s;
+  int W = gray->width, H = gray->height;
+  GvLine *hl = pl0->hl, *vl = pl0->vl;
+  int nh = pl0->nh, nv = pl0->nv;
+  double frame_area = (double) s.rw * s.rh;
+  double amax = p->aspect * (1 + p->aspect_tol);
+  double min_side = sqrt (p->min_area_frac * frame_area / amax);
 
   /* quad search */
   GvQuadCand best;
@@ -1298,63 +1366,103 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
       }
 
   /* The highest score can belong to a line of printed art parallel to the border (a title
-   * band) when part of the true border has little contrast against the table. A cover has
-   * nothing of itself outside its border: while a parallel line further out also makes a valid
-   * quad with a quiet outside, move that side out. */
+   * band, a caption box's rule) when part of the true border has little contrast against the
+   * table. A cover has nothing of itself outside its border: while a parallel line further out
+   * (on the luma plane, or where the side has art beyond it, on a chroma plane) also makes a
+   * valid quad with a quiet outside, ends at the corners and keeps the quad's proportions,
+   * move that side out. */
+  const GvLine *bl[4] = { NULL, NULL, NULL, NULL }; /* best's lines, T R B L */
+  if (best.score > 0)
+    for (int j = 0; j < 4; j++)
+      bl[j] = ((j & 1) ? vl : hl) + best.lines[j];
+  /* the chroma planes' lines (computed when first needed): a border luma hardly sees (a dark
+   * cover on a dark table) is often a clear line there */
+  int npla = nalt < 2 ? nalt : 2, pla_done = 0;
   for (int pass = 0; pass < 8 && best.score > 0; pass++)
     {
       int moved = 0;
       for (int k = 0; k < 4 && !moved; k++)
         {
-          const GvLine *cls = (k & 1) ? vl : hl;
-          int ncls = (k & 1) ? nv : nh;
           int sign = (k == 1 || k == 2) ? 1 : -1; /* outward in key order */
-          int cur = best.lines[k], pick = -1;
+          const GvLine *pick = NULL;
           GvQuadCand pickq = best;
-          for (int m = 0; m < ncls; m++)
+          if (best.pen[k] < 0.6 && !pla_done)
             {
-              if ((cls[m].key - cls[cur].key) * sign <= 1.0)
+              pla_done = 1;
+              for (int a = 0; a < npla && ret == GV_OK; a++)
+                if (!(pla[a] = calloc (1, sizeof *pla[a])))
+                  ret = gv_error_set (GV_ENOMEM, "cover detection: out of memory");
+                else
+                  ret = gv_plane_lines (alt[a], p, nthreads, pla[a]);
+              if (ret != GV_OK)
+                goto out;
+            }
+          for (int a = 0; a <= npla; a++)
+            {
+              /* plane a: 0 luma, then the chroma planes (only where the side has art beyond) */
+              const GvPlaneLines *pa = a ? pla[a - 1] : NULL;
+              if (a > 0 && (!pa || best.pen[k] >= 0.6))
                 continue;
-              const GvLine *side[4];
-              for (int j = 0; j < 4; j++)
-                side[j] = ((j & 1) ? vl : hl) + best.lines[j];
-              side[k] = &cls[m];
-              GvQuadCand q;
-              /* When the current side has art beyond it (busy outside), an outer line with a
-               * quiet outside may be fainter: parts of the border can match the table. */
-              GvQuadRules relaxed = qr;
-              relaxed.min_frac = 0.3;
-              if (!gv_quad_eval (side, &relaxed, &q) || q.pen[k] < 0.7)
-                continue;
-              /* ... but it must end at the corners */
-              if (gv_line_beyond (&cls[m], gv_line_t (&cls[m], q.x[k], q.y[k]),
-                                  gv_line_t (&cls[m], q.x[(k + 1) & 3], q.y[(k + 1) & 3]))
-                  > GV_BEYOND_MAX)
-                continue;
-              int others_ok = 1;
-              for (int j = 0; j < 4; j++)
-                if (j != k && q.frac[j] < 0.5)
-                  others_ok = 0;
-              /* A faint outer line also wins where the current side has art beyond it and the
-               * outer one brings the quad nearer the cover's aspect (a caption box's lower rule
-               * taken for the bottom of a dark cover on a dark table) */
-              int nearer = q.pen[k] >= 0.7 && best.pen[k] < 0.6
-                           && fabs (log (gv_quad_aspect (q.x, q.y) / p->aspect))
-                                  < fabs (log (gv_quad_aspect (best.x, best.y) / p->aspect));
-              if (!others_ok
-                  || !(q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7) || nearer))
-                continue;
-              if (pick < 0 || (cls[m].key - cls[pick].key) * sign > 0)
+              const GvLine *cls = pa ? ((k & 1) ? pa->vl : pa->hl) : ((k & 1) ? vl : hl);
+              int ncls = pa ? ((k & 1) ? pa->nv : pa->nh) : ((k & 1) ? nv : nh);
+              for (int m = 0; m < ncls; m++)
                 {
-                  pick = m;
-                  pickq = q;
-                  memcpy (pickq.lines, best.lines, sizeof best.lines);
-                  pickq.lines[k] = m;
+                  const GvLine *cand = &cls[m];
+                  if ((cand->key - bl[k]->key) * sign <= 1.0)
+                    continue;
+                  const GvLine *side[4] = { bl[0], bl[1], bl[2], bl[3] };
+                  side[k] = cand;
+                  GvQuadCand q;
+                  /* When the current side has art beyond it (busy outside), an outer line with a
+                   * quiet outside may be fainter: parts of the border can match the table. */
+                  GvQuadRules relaxed = qr;
+                  relaxed.min_frac = 0.3;
+                  int faint = 0;
+                  if (!gv_quad_eval (side, &relaxed, &q))
+                    {
+                      /* a fainter one still, for the proportions rule below only */
+                      relaxed.min_frac = GV_MOVE_FAINT_FRAC;
+                      if (!gv_quad_eval (side, &relaxed, &q))
+                        continue;
+                      faint = 1;
+                    }
+                  if (q.pen[k] < 0.7)
+                    continue;
+                  /* ... but it must end at the corners */
+                  if (gv_line_beyond (cand, gv_line_t (cand, q.x[k], q.y[k]),
+                                      gv_line_t (cand, q.x[(k + 1) & 3], q.y[(k + 1) & 3]))
+                      > GV_BEYOND_MAX)
+                    continue;
+                  /* ... and not make the quad much less like a cover (a grain line of the table
+                   * beyond a side that was right) */
+                  double dev_q = fabs (log (gv_quad_aspect (q.x, q.y) / p->aspect));
+                  double dev_b = fabs (log (gv_quad_aspect (best.x, best.y) / p->aspect));
+                  if (dev_q > dev_b + GV_MOVE_ASPECT_WORSE)
+                    continue;
+                  int others_ok = 1;
+                  for (int j = 0; j < 4; j++)
+                    if (j != k && q.frac[j] < 0.5)
+                      others_ok = 0;
+                  /* A faint outer line also wins where the current side has art beyond it and the
+                   * outer one brings the quad nearer the cover's aspect (a caption box's lower rule
+                   * taken for the bottom of a dark cover on a dark table) */
+                  int nearer = q.pen[k] >= 0.7 && best.pen[k] < 0.6 && dev_q < dev_b - GV_MOVE_ASPECT_GAIN
+                               && (!faint || a == 0);
+                  if (!others_ok
+                      || !((!faint && (q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7)))
+                           || nearer))
+                    continue;
+                  if (!pick || (cand->key - pick->key) * sign > 0)
+                    {
+                      pick = cand;
+                      pickq = q;
+                    }
                 }
             }
-          if (pick >= 0)
+          if (pick)
             {
               best = pickq;
+              bl[k] = pick;
               moved = 1;
             }
         }
@@ -1520,23 +1628,16 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
   }
 
 out:
-  if (lines)
-    free (lines);
-  for (int k = 0; k < nh; k++)
-    {
-      free (hl[k].pre);
-      free (hl[k].cneg);
-      free (hl[k].cpos);
-    }
-  for (int k = 0; k < nv; k++)
-    {
-      free (vl[k].pre);
-      free (vl[k].cneg);
-      free (vl[k].cpos);
-    }
-  free (acc);
   free (pts);
-  gv_search_free (&s);
+  if (pl0)
+    gv_plane_lines_free (pl0);
+  free (pl0);
+  for (int a = 0; a < 2; a++)
+    if (pla[a])
+      {
+        gv_plane_lines_free (pla[a]);
+        free (pla[a]);
+      }
   return ret;
 }
 
