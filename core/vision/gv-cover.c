@@ -344,16 +344,6 @@ gv_line_beyond (const GvLine *l, double ta, double tb)
   return (double) (s1 + s2) / (i1 + i2);
 }
 
-/* Aspect (mean height over mean width) of the quad with corners x, y (TL, TR, BR, BL). */
-static double
-gv_quad_aspect (const double x[4], const double y[4])
-{
-  double len[4];
-  for (int j = 0; j < 4; j++)
-    len[j] = hypot (x[(j + 1) & 3] - x[j], y[(j + 1) & 3] - y[j]);
-  return (len[1] + len[3]) / (len[0] + len[2]);
-}
-
 static int
 gv_intersect (const GvLine *a, const GvLine *b, double *x, double *y)
 {

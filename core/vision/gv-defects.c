@@ -273,8 +273,8 @@ cover_moves (const GvImage *R, const GvImage *C, double *ic, int m, int cw, int 
 
 /* keep[i]: 1 for the covers to use (those with a frame and an outline that agree with the
  * reference's: the most confident cover's, or where most disagree with it, that of the cover
- * whose quad has the proportions nearest the cover's), else 0. Returns how many were left out for disagreeing, or a negative
- * code. */
+ * whose quad has the proportions nearest the cover's), else 0. Returns how many were left out
+ * for disagreeing, or a negative code. */
 static int
 consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int nthreads, int *keep)
 {
@@ -346,11 +346,7 @@ consistent_covers (const GvDefectInput *in, int n, int cover_w, int cover_h, int
         {
           if (!keep[i])
             continue;
-          const GvQuad *q = in[i].quad;
-          double len[4];
-          for (int j = 0; j < 4; j++)
-            len[j] = hypot (q->x[(j + 1) & 3] - q->x[j], q->y[(j + 1) & 3] - q->y[j]);
-          double dev = fabs (log ((len[1] + len[3]) / (len[0] + len[2]) / nominal));
+          double dev = fabs (log (gv_quad_aspect (in[i].quad->x, in[i].quad->y) / nominal));
           if (dev < best_dev)
             best_dev = dev, ref2 = i;
         }

@@ -172,6 +172,15 @@ gv_homography_from_points (const double src[8], const double dst[8], double H[9]
   return GV_OK;
 }
 
+double
+gv_quad_aspect (const double x[4], const double y[4])
+{
+  double len[4];
+  for (int j = 0; j < 4; j++)
+    len[j] = hypot (x[(j + 1) & 3] - x[j], y[(j + 1) & 3] - y[j]);
+  return (len[1] + len[3]) / (len[0] + len[2]);
+}
+
 int
 gv_homography_cover_to_frame (const GvQuad *quad, int cover_w, int cover_h, double H[9])
 {

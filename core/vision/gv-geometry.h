@@ -37,6 +37,10 @@ int gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
 int gv_cover_detect_rgb (const GvImage *rgb, const GvCoverParams *p, int nthreads,
                          GvCoverDetection *out);
 
+/* Aspect of the quad with corners x, y (TL, TR, BR, BL): the mean of its left and right sides'
+ * lengths over the mean of its top and bottom's. */
+double gv_quad_aspect (const double x[4], const double y[4]);
+
 /* H (row-major 3x3) maps points of src[] onto dst[] (4 points each, x then y). GV_EINVAL when
  * degenerate. */
 int gv_homography_from_points (const double src[8], const double dst[8], double H[9]);
