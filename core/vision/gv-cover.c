@@ -1436,8 +1436,8 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
                   /* A faint outer line also wins where the current side has art beyond it and the
                    * outer one brings the quad nearer the cover's aspect (a caption box's lower rule
                    * taken for the bottom of a dark cover on a dark table) */
-                  int nearer = q.pen[k] >= 0.7 && best.pen[k] < 0.6 && dev_q < dev_b - GV_MOVE_ASPECT_GAIN
-                               && (!faint || a == 0);
+                  int nearer = q.pen[k] >= 0.7 && best.pen[k] < 0.6
+                               && dev_q < dev_b - GV_MOVE_ASPECT_GAIN && (!faint || a == 0);
                   if (!others_ok
                       || !((!faint && (q.frac[k] >= 0.5 || (q.pen[k] >= 0.8 && best.pen[k] < 0.7)))
                            || nearer))
