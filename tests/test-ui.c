@@ -534,6 +534,7 @@ fake_tr (const char *msgid, void *data)
     { GV_GRADE_T_FURTHER, "kaputt %s" },
     { GV_GRADE_CAP_CREASE, "KNICK" },
     { GV_GRADE_REVIEW_GLARE, "SPIEGELUNG" },
+    { GV_GRADE_REVIEW_OUTLINE, "UMRISS" },
     { "corner wear", "Eckenabrieb" },
     { "top-left corner", "Ecke oben links" },
   };
@@ -592,6 +593,17 @@ test_core_text (void)
   t = translate (GV_GRADE_REVIEW_PARTLY_OUT GV_GRADE_REVIEW_SEP GV_GRADE_REVIEW_GLARE, fake_tr);
   g_assert_cmpstr (t, ==, GV_GRADE_REVIEW_PARTLY_OUT "; SPIEGELUNG");
   g_free (t);
+  /* a reason with the separator inside would be split and never translated */
+  t = translate (GV_GRADE_REVIEW_OUTLINE GV_GRADE_REVIEW_SEP GV_GRADE_REVIEW_GLARE, fake_tr);
+  g_assert_cmpstr (t, ==, "UMRISS; SPIEGELUNG");
+  g_free (t);
+  {
+    const char *reasons[] = { GV_GRADE_REVIEW_NO_COVER, GV_GRADE_REVIEW_TOO_FEW,
+                              GV_GRADE_REVIEW_PARTLY_OUT, GV_GRADE_REVIEW_GLARE,
+                              GV_GRADE_REVIEW_ALIGN,    GV_GRADE_REVIEW_OUTLINE };
+    for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+      g_assert_null (strstr (reasons[i], GV_GRADE_REVIEW_SEP));
+  }
   t = translate ("(3 further deductions counted above in the running total)", fake_tr);
   g_assert_cmpstr (t, ==, "(3 further deductions counted above in the running total)");
   g_free (t);

@@ -158,8 +158,9 @@ out:
  * printed line near a side (a title band's edge) for the paper's: that cover's warp is then
  * stretched, its print tens of px off the others', and the print estimate (a median) and every
  * thin defect with it are lost when several covers share the error. Before stage 4 each cover
- * is warped small (GV_DK_CONS_W px wide) and compared with the most confident one's (ties: the
- * first) in a GV_DK_CONS_GRID x GV_DK_CONS_GRID grid over its interior: per cell with print
+ * is warped small (GV_DK_CONS_W px wide) and compared with the reference's (the most confident
+ * cover, ties: the first; see consistent_covers for when another is taken) in a
+ * GV_DK_CONS_GRID x GV_DK_CONS_GRID grid over its interior: per cell with print
  * detail (mean |gradient| >= GV_DK_CONS_TEX grey levels), the integer shift within
  * +-GV_DK_CONS_SHIFT px that best matches it (least mean absolute difference, cell means
  * removed: exposure and glare move the level, not the print), counted as a move only when it

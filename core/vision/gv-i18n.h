@@ -42,9 +42,10 @@ extern "C" {
 #define GV_GRADE_REVIEW_PARTLY_OUT GV_N_ ("the cover is partly out of the frame")
 #define GV_GRADE_REVIEW_GLARE GV_N_ ("glare covers part of a region in most frames")
 #define GV_GRADE_REVIEW_ALIGN GV_N_ ("the golden covers do not align within 1 px")
+/* (no GV_GRADE_REVIEW_SEP inside a reason: the translation splits reasons there) */
 #define GV_GRADE_REVIEW_OUTLINE                                                                    \
-  GV_N_ ("golden covers whose outline disagrees with the most confident one's were left out; "    \
-         "fewer than 3 remain")
+  GV_N_ ("golden covers were left out because their outline disagrees with the others' (fewer "  \
+         "than 3 remain)")
 
 /* msgid -> translation; returns msgid itself when there is none. */
 typedef const char *(*GvTranslateFunc) (const char *msgid, void *user_data);
