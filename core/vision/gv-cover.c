@@ -1064,7 +1064,7 @@ gv_cover_detect (const GvImage *gray, const GvCoverParams *p, int nthreads,
 /* The coarse search's candidate lines on one plane (steps 1 and 2 of the method): the reduced
  * copy and its edges in pl->s, the refitted lines of each orientation class with their support
  * profiles in pl->hl and pl->vl, sorted by key. GV_OK or an error code; free with
- * gv_plane_lines_free in either case. */
+ * gv_plane_lines_free (which frees pl too) in either case. */
 typedef struct {
   GvSearch s;
   GvLine hl[GV_MAX_CLASS_LINES + 4], vl[GV_MAX_CLASS_LINES + 4];
@@ -1074,6 +1074,8 @@ typedef struct {
 static void
 gv_plane_lines_free (GvPlaneLines *pl)
 {
+  if (!pl)
+    return;
   for (int k = 0; k < pl->nh; k++)
     {
       free (pl->hl[k].pre);
@@ -1086,8 +1088,8 @@ gv_plane_lines_free (GvPlaneLines *pl)
       free (pl->vl[k].cneg);
       free (pl->vl[k].cpos);
     }
-  pl->nh = pl->nv = 0;
   gv_search_free (&pl->s);
+  free (pl);
 }
 
 static int
@@ -1291,12 +1293,11 @@ static int
 cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
                      const GvCoverParams *p, int nthreads, GvCoverDetection *out)
 {
-  GvSearch s;
+  const GvSearch *s = NULL; /* the luma plane's, in pl0 */
   int ret = GV_OK;
   GvPt *pts = NULL;
   GvPlaneLines *pl0 = NULL, *pla[2] = { NULL, NULL };
 
-  memset (&s, 0, sizeof s);
   if (out)
     memset (out, 0, sizeof *out);
   if (!gray || !p || !out || !gray->data)
@@ -1315,11 +1316,11 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
     return gv_error_set (GV_ENOMEM, "cover detection: out of memory");
   if ((ret = gv_plane_lines (gray, p, nthreads, pl0)) != GV_OK)
     goto out;
-  s = pl0->s;
+  s = &pl0->s;
   int W = gray->width, H = gray->height;
   GvLine *hl = pl0->hl, *vl = pl0->vl;
   int nh = pl0->nh, nv = pl0->nv;
-  double frame_area = (double) s.rw * s.rh;
+  double frame_area = (double) s->rw * s->rh;
   double amax = p->aspect * (1 + p->aspect_tol);
   double min_side = sqrt (p->min_area_frac * frame_area / amax);
 
@@ -1376,6 +1377,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
           int sign = (k == 1 || k == 2) ? 1 : -1; /* outward in key order */
           const GvLine *pick = NULL;
           GvQuadCand pickq = best;
+          double dev_b = fabs (log (gv_quad_aspect (best.x, best.y) / p->aspect));
           if (best.pen[k] < 0.6 && !pla_done)
             {
               pla_done = 1;
@@ -1426,7 +1428,6 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
                   /* ... and not make the quad much less like a cover (a grain line of the table
                    * beyond a side that was right) */
                   double dev_q = fabs (log (gv_quad_aspect (q.x, q.y) / p->aspect));
-                  double dev_b = fabs (log (gv_quad_aspect (best.x, best.y) / p->aspect));
                   if (dev_q > dev_b + GV_MOVE_ASPECT_WORSE)
                     continue;
                   int others_ok = 1;
@@ -1462,7 +1463,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
 
   if (best.score < 0)
     {
-      if (gv_busy_border (&s, min_side))
+      if (gv_busy_border (s, min_side))
         {
           out->touches_border = 1;
           ret = gv_not_found (out, "cover partly out of frame (no full quadrilateral, printed "
@@ -1475,11 +1476,11 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
 
   /* refinement at full resolution */
   {
-    double fx[4], fy[4], off = (s.f - 1) * 0.5;
+    double fx[4], fy[4], off = (s->f - 1) * 0.5;
     for (int k = 0; k < 4; k++)
       {
-        fx[k] = best.x[k] * s.f + off;
-        fy[k] = best.y[k] * s.f + off;
+        fx[k] = best.x[k] * s->f + off;
+        fy[k] = best.y[k] * s->f + off;
       }
     int maxp = 4096;
     pts = malloc ((size_t) 2 * maxp * sizeof (GvPt));
@@ -1498,10 +1499,10 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
     for (int a = 0; a + 1 < nplanes; a++)
       plane[a + 1] = alt[a];
     double inl_sum = 0, rms_max = 0;
-    int R0 = 3 * s.f + 8;
+    int R0 = 3 * s->f + 8;
     /* without reduction the contact shadow lies within 1..2 px and a one-polarity fit needs
      * both ends */
-    double min_end = s.f > 1 ? GV_END_SUPPORT : 0.3;
+    double min_end = s->f > 1 ? GV_END_SUPPORT : 0.3;
     for (int k = 0; k < 4; k++)
       if (!locate_side (plane, nplanes, 0, fx, fy, k, R0, min_end, &fit[k], pts, maxp, &side_plane[k]))
         {
@@ -1542,7 +1543,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
         /* Verification on evidence the side fits did not use: the art must not continue beyond
          * any side. */
         {
-          double cx = 0, cy = 0, rx[4], ry[4], inv = 1.0 / s.f, off2 = (s.f - 1) * 0.5;
+          double cx = 0, cy = 0, rx[4], ry[4], inv = 1.0 / s->f, off2 = (s->f - 1) * 0.5;
           for (int k = 0; k < 4; k++)
             {
               rx[k] = (q.x[k] - off2) * inv;
@@ -1553,7 +1554,7 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
           for (int k = 0; k < 4; k++)
             {
               int j = (k + 1) & 3;
-              double b = gv_outside_busy (&s, rx[k], ry[k], rx[j], ry[j], cx, cy);
+              double b = gv_outside_busy (s, rx[k], ry[k], rx[j], ry[j], cx, cy);
               if (b > 0.7)
                 {
                   ret = gv_not_found (out, "printed detail continues beyond a side of the candidate");
@@ -1619,15 +1620,9 @@ cover_detect_planes (const GvImage *gray, const GvImage *const *alt, int nalt,
 
 out:
   free (pts);
-  if (pl0)
-    gv_plane_lines_free (pl0);
-  free (pl0);
-  for (int a = 0; a < 2; a++)
-    if (pla[a])
-      {
-        gv_plane_lines_free (pla[a]);
-        free (pla[a]);
-      }
+  gv_plane_lines_free (pl0);
+  gv_plane_lines_free (pla[0]);
+  gv_plane_lines_free (pla[1]);
   return ret;
 }
 
