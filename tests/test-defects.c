@@ -742,6 +742,14 @@ scene_analyze (void (*cover_px) (double u, double v, float *rgb), int stain, dou
   return rep;
 }
 
+/* The scene of cover_px with its case switch *which set to value first. */
+static GvDefectReport *
+scene_case (void (*cover_px) (double u, double v, float *rgb), int *which, int value)
+{
+  *which = value;
+  return scene_analyze (cover_px, 0, 0, 0, 0);
+}
+
 static void
 test_stain_joined_to_print (void)
 {
@@ -791,12 +799,9 @@ scene_log (const char *what, const GvDefectReport *r)
 static void
 test_corner_wear_shape (void)
 {
-  corner_case = 0;
-  GvDefectReport *worn = scene_analyze (corner_cover_px, 0, 0, 0, 0);
-  corner_case = 1;
-  GvDefectReport *strip = scene_analyze (corner_cover_px, 0, 0, 0, 0);
-  corner_case = 2;
-  GvDefectReport *specks = scene_analyze (corner_cover_px, 0, 0, 0, 0);
+  GvDefectReport *worn = scene_case (corner_cover_px, &corner_case, 0);
+  GvDefectReport *strip = scene_case (corner_cover_px, &corner_case, 1);
+  GvDefectReport *specks = scene_case (corner_cover_px, &corner_case, 2);
   scene_log ("specks", specks);
   int n_worn = 0;
   scene_log ("worn", worn);
@@ -869,12 +874,9 @@ test_spine_lines_video (void)
 static void
 test_stain_over_halftone (void)
 {
-  halftone_case = 1;
-  GvDefectReport *stain = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
-  halftone_case = 0;
-  GvDefectReport *plain = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
-  halftone_case = 2;
-  GvDefectReport *disc = scene_analyze (halftone_cover_px, 0, 0, 0, 0);
+  GvDefectReport *stain = scene_case (halftone_cover_px, &halftone_case, 1);
+  GvDefectReport *plain = scene_case (halftone_cover_px, &halftone_case, 0);
+  GvDefectReport *disc = scene_case (halftone_cover_px, &halftone_case, 2);
   scene_log ("stain over halftone", stain);
   scene_log ("halftone", plain);
   scene_log ("printed disc", disc);
@@ -990,12 +992,9 @@ test_band_not_scratch (void)
 static void
 test_tear_beside_strip (void)
 {
-  strip_case = 1;
-  GvDefectReport *strip = scene_analyze (strip_cover_px, 0, 0, 0, 0);
-  strip_case = 2;
-  GvDefectReport *tear = scene_analyze (strip_cover_px, 0, 0, 0, 0);
-  strip_case = 3;
-  GvDefectReport *both = scene_analyze (strip_cover_px, 0, 0, 0, 0);
+  GvDefectReport *strip = scene_case (strip_cover_px, &strip_case, 1);
+  GvDefectReport *tear = scene_case (strip_cover_px, &strip_case, 2);
+  GvDefectReport *both = scene_case (strip_cover_px, &strip_case, 3);
   scene_log ("strip", strip);
   scene_log ("tear", tear);
   scene_log ("strip and tear", both);
@@ -1157,10 +1156,8 @@ test_barcode_not_scratch (void)
 static void
 test_crease_through_texture (void)
 {
-  crease_case = 1;
-  GvDefectReport *with = scene_analyze (crease_cover_px, 0, 0, 0, 0);
-  crease_case = 0;
-  GvDefectReport *without = scene_analyze (crease_cover_px, 0, 0, 0, 0);
+  GvDefectReport *with = scene_case (crease_cover_px, &crease_case, 1);
+  GvDefectReport *without = scene_case (crease_cover_px, &crease_case, 0);
   int n_crease = 0;
   scene_log ("crease", with);
   scene_log ("texture alone", without);
@@ -1177,8 +1174,7 @@ test_crease_through_texture (void)
     }
   g_assert_cmpint (n_crease, ==, 1);
   g_assert_cmpint (without->n_defects, ==, 0);
-  crease_case = 2;
-  GvDefectReport *edge = scene_analyze (crease_cover_px, 0, 0, 0, 0);
+  GvDefectReport *edge = scene_case (crease_cover_px, &crease_case, 2);
   scene_log ("specks at the spine", edge);
   g_assert_cmpint (edge->n_defects, ==, 0);
   gv_defect_report_free (edge);
