@@ -410,7 +410,8 @@ spine_cover_px (double u, double v, float *rgb)
 
 /* A worn corner (a quarter disc of 20 px at 530 px width, 40 at 1060, table seen through it)
  * or a strip of the table's colour printed along the bottom edge from the corner (55 x 4 px,
- * 110 x 8 at 1060): both at the bottom-left corner of a flat light-blue cover. */
+ * 110 x 8 at 1060): both at the bottom-left corner of a flat light-blue cover. Case 2: specks;
+ * case 3: a worn corner deeper than wide whose table lies in the cover's shadow. */
 static int corner_case;
 
 static void
@@ -419,14 +420,20 @@ corner_cover_px (double u, double v, float *rgb)
   rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
   int lost = corner_case == 0   ? hypot (u - 20.0, v - (CH - 1 - 20.0)) > 20.0 && u < 20.0 && v > CH - 1 - 20.0
              : corner_case == 1 ? u < 55.0 && v > CH - 1 - 4.0
-                                /* specks of the table's colour at the corner: 2 px every 6 px
-                                 * along the bottom edge and up the side */
                                 /* specks of the table's colour at the corner, 3 px every 8 px
                                  * along the bottom edge (30 px) and up the side (18 px): a worn
                                  * corner's box, a tenth of it lost */
-                                : ((v > CH - 1 - 3.0 && u < 30.0 && fmod (u, 8.0) < 3.0)
-                                   || (u < 3.0 && v > CH - 1 - 18.0 && fmod (CH - 1 - v, 8.0) < 3.0));
-  if (lost)
+             : corner_case == 2 ? ((v > CH - 1 - 3.0 && u < 30.0 && fmod (u, 8.0) < 3.0)
+                                      || (u < 3.0 && v > CH - 1 - 18.0 && fmod (CH - 1 - v, 8.0) < 3.0))
+                                   /* a bite deeper up the side than along the bottom edge (a
+                                    * quarter ellipse 12 x 18 px), the table seen through it in
+                                    * the cover's shadow, whitened fibre 3 px wide round it */
+                                   : hypot (u / 12.0, (CH - 1 - v) / 18.0) < 1.0;
+  if (corner_case == 3 && !lost && hypot (u / 12.0, (CH - 1 - v) / 18.0) < 1.2)
+    rgb[0] = 238.0f, rgb[1] = 232.0f, rgb[2] = 215.0f;
+  if (lost && corner_case == 3)
+    rgb[0] = 45.0f, rgb[1] = 46.0f, rgb[2] = 50.0f; /* 0.64 of the table beside the cover */
+  else if (lost)
     rgb[0] = 70.0f, rgb[1] = 72.0f, rgb[2] = 78.0f;
 }
 
@@ -802,23 +809,30 @@ test_corner_wear_shape (void)
   GvDefectReport *worn = scene_case (corner_cover_px, &corner_case, 0);
   GvDefectReport *strip = scene_case (corner_cover_px, &corner_case, 1);
   GvDefectReport *specks = scene_case (corner_cover_px, &corner_case, 2);
+  GvDefectReport *shaded = scene_case (corner_cover_px, &corner_case, 3);
   scene_log ("specks", specks);
-  int n_worn = 0;
   scene_log ("worn", worn);
   scene_log ("strip", strip);
-  for (int i = 0; i < worn->n_defects; i++)
+  scene_log ("shaded, deeper than wide", shaded);
+  GvDefectReport *wear[2] = { worn, shaded };
+  for (int k = 0; k < 2; k++)
     {
-      const GvDefect *d = &worn->defects[i];
-      if (d->kind == GV_DK_CORNER_WEAR && d->bbox[0] == 0 && d->bbox[1] + d->bbox[3] == CH)
-        n_worn++;
+      int n_worn = 0;
+      for (int i = 0; i < wear[k]->n_defects; i++)
+        {
+          const GvDefect *d = &wear[k]->defects[i];
+          if (d->kind == GV_DK_CORNER_WEAR && d->bbox[0] == 0 && d->bbox[1] + d->bbox[3] == CH)
+            n_worn++;
+        }
+      g_assert_cmpint (n_worn, ==, 1);
     }
-  g_assert_cmpint (n_worn, ==, 1);
   for (int i = 0; i < strip->n_defects; i++)
     g_assert_cmpint (strip->defects[i].kind, !=, GV_DK_CORNER_WEAR);
   g_assert_cmpint (specks->n_defects, ==, 0);
   gv_defect_report_free (worn);
   gv_defect_report_free (strip);
   gv_defect_report_free (specks);
+  gv_defect_report_free (shaded);
 }
 
 /* The one defect a scene gave: every defect listed is of this kind, and there is one. */

@@ -1756,6 +1756,13 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             int dmin = dtop < dbot ? dtop : dbot;
             int dh = dlft < drgt ? dlft : drgt;
             int along = dmin <= dh ? bw : bh, depth = dmin <= dh ? bh : bw;
+            /* a worn corner is cut by two edges: along and deep are either of its sides */
+            int corner = (bx0 <= 2 || bx1 >= w - 3) && (by0 <= 2 || by1 >= h - 3);
+            if (corner && along < depth)
+              {
+                int t = along;
+                along = depth, depth = t;
+              }
             /* deeper than the outline's own mixed pixels (4 + 2 px, as 5c asks of a loss) */
             int ok = touch && along <= 64 * sc && depth <= 32 * sc && depth >= 6 * sc + 1 && n0 >= 4
                      && n0 >= GV_DK_SHADE_FILL * bw * bh;
@@ -1765,7 +1772,6 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             /* a chip stands alone: no loss within 40 px along the edge on either side (spine
              * lines whiten to the table's colour at the edge and cut a dark ray into such
              * pieces); a corner's wear is one piece with the loss beside it */
-            int corner = (bx0 <= 2 || bx1 >= w - 3) && (by0 <= 2 || by1 >= h - 3);
             if (ok && !corner)
               {
                 int horiz = dmin <= dh, r40 = (int) lround (40 * sc), d32 = (int) lround (32 * sc);
