@@ -1763,8 +1763,14 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 int t = along;
                 along = depth, depth = t;
               }
-            /* deeper than the outline's own mixed pixels (4 + 2 px, as 5c asks of a loss) */
-            int ok = touch && along <= 64 * sc && depth <= 32 * sc && depth >= 6 * sc + 1 && n0 >= 4
+            /* deeper than the outline's own mixed pixels (4 + 2 px, as 5c asks of a loss),
+             * measured from the outline: a piece beyond a shallow loss it touches (the lit rim
+             * of a chip) reaches as deep as its far side; beside a corner's loss, the worn
+             * corner's own shape decides (5c), so there the piece's own depth counts */
+            int ecorner = (ex0 <= 2 || ex1 >= w - 3) && (ey0 <= 2 || ey1 >= h - 3), reach = depth;
+            if (!corner && !ecorner)
+              reach = dmin <= dh ? (dtop <= dbot ? by1 + 1 : h - by0) : (dlft <= drgt ? bx1 + 1 : w - bx0);
+            int ok = touch && along <= 64 * sc && depth <= 32 * sc && reach >= 6 * sc + 1 && n0 >= 4
                      && n0 >= GV_DK_SHADE_FILL * bw * bh;
             /* a chip is wider along the edge than deep (a broken-off bite); a band of print
              * meeting the edge (a rule's end) is deeper than wide */
