@@ -877,6 +877,53 @@ test_spine_lines_video (void)
   gv_defect_report_free (two);
 }
 
+/* Spine stress whitened towards paper fibre (six lines of 20 x 2 px at 530 px width, 22 px
+ * apart from v = 300, reaching the spine, where they read as lost paper) and, 40 px below the
+ * last, a chip at the spine: a notch 10 px deep and 24 px along the spine showing the table.
+ * The stress lines' losses run into the cover; the chip's is taller than deep and fills its box. */
+static int spine_chip;
+
+static void
+spine_chip_px (double u, double v, float *rgb)
+{
+  rgb[0] = 190.0f, rgb[1] = 60.0f, rgb[2] = 190.0f;
+  for (int i = 0; i < 6; i++)
+    if (u < 20.0 && fabs (v - (300.0 + 22.0 * i)) < 1.0)
+      {
+        /* whitened towards paper fibre, to the table's colour at the spine */
+        const float paper[3] = { 238.0f, 232.0f, 215.0f }, table[3] = { 70.0f, 72.0f, 78.0f };
+        for (int c = 0; c < 3; c++)
+          rgb[c] = u < 3.0 ? table[c] : rgb[c] + 0.7f * (paper[c] - rgb[c]);
+      }
+  if (spine_chip && u < 10.0 && v > 450.0 && v < 474.0)
+    rgb[0] = 70.0f, rgb[1] = 72.0f, rgb[2] = 78.0f;
+}
+
+static void
+test_chip_beside_spine_stress (void)
+{
+  GvDefectReport *lines = scene_case (spine_chip_px, &spine_chip, 0);
+  GvDefectReport *chip = scene_case (spine_chip_px, &spine_chip, 1);
+  scene_log ("stress lines", lines);
+  scene_log ("stress lines and a chip", chip);
+  int n_spine = 0, n_chip = 0;
+  for (int i = 0; i < lines->n_defects; i++)
+    n_spine += lines->defects[i].kind == GV_DK_SPINE_STRESS;
+  g_assert_cmpint (n_spine, ==, 1);
+  n_spine = 0;
+  for (int i = 0; i < chip->n_defects; i++)
+    {
+      const GvDefect *d = &chip->defects[i];
+      n_spine += d->kind == GV_DK_SPINE_STRESS;
+      if (d->kind == GV_DK_EDGE_CHIP && d->bbox[0] == 0 && d->bbox[1] <= 452 && d->bbox[1] + d->bbox[3] >= 472)
+        n_chip++;
+    }
+  g_assert_cmpint (n_spine, ==, 1);
+  g_assert_cmpint (n_chip, ==, 1);
+  gv_defect_report_free (lines);
+  gv_defect_report_free (chip);
+}
+
 /* A stain over halftone: on the print the tint fit at +-3 px meets dot and gap; on the
  * descreened print (3e') its rim is a clean step: one stain where it was drawn. The halftone
  * alone: no defect; with a printed disc of a tint-like colour larger than any stain the
@@ -1310,6 +1357,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/stain-joined-to-print", test_stain_joined_to_print);
   g_test_add_func ("/gv/defects/stain-over-halftone", test_stain_over_halftone);
   g_test_add_func ("/gv/defects/spine-lines-video", test_spine_lines_video);
+  g_test_add_func ("/gv/defects/chip-beside-spine-stress", test_chip_beside_spine_stress);
   g_test_add_func ("/gv/defects/corner-wear-shape", test_corner_wear_shape);
   g_test_add_func ("/gv/defects/tear-skewed", test_tear_skewed);
   g_test_add_func ("/gv/defects/rule-at-edge", test_rule_at_edge);
