@@ -480,6 +480,18 @@ crease_cover_px (double u, double v, float *rgb)
       double du = fmod (u, 6.0) - 3.0, dv = fmod (v, 6.0) - 3.0;
       light = u < 300.0 && v > 335.0 && v < 375.0 && du * du + dv * dv < 2.0;
     }
+  else if (crease_case >= 3)
+    {
+      /* the same specks in a patch at the right edge (u from 380, v 300..500); case 3: with a
+       * chip there, the table seen through a notch 10 px deep and 22 px along the edge */
+      double du = fmod (u, 6.0) - 3.0, dv = fmod (v, 6.0) - 3.0;
+      light = u > 380.0 && v > 300.0 && v < 500.0 && du * du + dv * dv < 2.0;
+      if (crease_case == 3 && u > CW - 1 - 10.0 && v > 390.0 && v < 412.0)
+        {
+          rgb[0] = 70.0f, rgb[1] = 72.0f, rgb[2] = 78.0f;
+          return;
+        }
+    }
   else if (u > 150.0 && u < 350.0 && v > 250.0 && v < 560.0)
     {
       /* hatching: in each 8 px cell a light dash of 5 x 1.5 px, across or down */
@@ -1235,6 +1247,19 @@ test_crease_through_texture (void)
   scene_log ("specks at the spine", edge);
   g_assert_cmpint (edge->n_defects, ==, 0);
   gv_defect_report_free (edge);
+  /* a chip inside a patch of texture at the edge: step 5's bridging joins them into one blob;
+   * the chip is judged alone (without it, the patch gives nothing) */
+  GvDefectReport *chip = scene_case (crease_cover_px, &crease_case, 3);
+  GvDefectReport *patch = scene_case (crease_cover_px, &crease_case, 4);
+  scene_log ("chip in texture", chip);
+  scene_log ("texture at the edge", patch);
+  const GvDefect *d = sole_defect (chip, GV_DK_EDGE_CHIP);
+  g_assert_cmpint (d->bbox[0] + d->bbox[2], ==, CW);
+  g_assert_cmpint (d->bbox[1], >=, 380);
+  g_assert_cmpint (d->bbox[1] + d->bbox[3], <=, 422);
+  g_assert_cmpint (patch->n_defects, ==, 0);
+  gv_defect_report_free (chip);
+  gv_defect_report_free (patch);
   gv_defect_report_free (with);
   gv_defect_report_free (without);
 }

@@ -2128,6 +2128,33 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
               tmin = t - feat[ci].half < tmin ? t - feat[ci].half : tmin;
               tmax = t + feat[ci].half > tmax ? t + feat[ci].half : tmax;
             }
+        /* a loss that step 5's bridging joined into a blob of texture (not line-shaped: over
+         * 6 px of pixels per px of its diagonal, as 5a measures it), the loss under a fifth of
+         * it: the loss alone is judged, and only its pixels are the defect. (A tear's loss with
+         * its whitened line is line-shaped and judged whole.) */
+        int loss_only = 0;
+        if (feat[gi].kind == 1 && g.n_missing * 5 < g.area)
+          {
+            double dg = hypot (g.x1 - g.x0 + 1, g.y1 - g.y0 + 1);
+            Comp l = { w, h, -1, -1, 0, 0, 0, 0, 0, 0, 0 };
+            for (int y = g.y0; y <= g.y1 && g.area / dg > 6.0; y++)
+              for (int x = g.x0; x <= g.x1; x++)
+                {
+                  size_t k = (size_t) y * w + x;
+                  if (!missing[k] || !lab[k] || grp[lab[k] - 1] != gi)
+                    continue;
+                  l.x0 = x < l.x0 ? x : l.x0, l.x1 = x > l.x1 ? x : l.x1;
+                  l.y0 = y < l.y0 ? y : l.y0, l.y1 = y > l.y1 ? y : l.y1;
+                  l.area++, l.sx += x, l.sy += y;
+                  l.sxx += (double) x * x, l.syy += (double) y * y, l.sxy += (double) x * y;
+                }
+            if (l.area > 0)
+              {
+                l.n_missing = l.area;
+                g = l;
+                loss_only = 1;
+              }
+          }
         int bw = g.x1 - g.x0 + 1, bh = g.y1 - g.y0 + 1;
         double len = tmax - tmin;
         int edge_gap[4] = { g.y0, w - 1 - g.x1, h - 1 - g.y1, g.x0 };
@@ -2343,7 +2370,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 for (int dx = -grow; dx <= grow && !hit; dx++)
                   {
                     int xx = x + dx, yy = y + dy;
-                    if (xx >= 0 && yy >= 0 && xx < w && yy < h && cand[(size_t) yy * w + xx]
+                    if (xx >= 0 && yy >= 0 && xx < w && yy < h
+                        && (loss_only ? missing[(size_t) yy * w + xx] : cand[(size_t) yy * w + xx])
                         && lab[(size_t) yy * w + xx] > 0 && grp[lab[(size_t) yy * w + xx] - 1] == gi)
                       hit = 1;
                   }
