@@ -2133,11 +2133,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
          * it: the loss alone is judged, and only its pixels are the defect. (A tear's loss with
          * its whitened line is line-shaped and judged whole.) */
         int loss_only = 0;
-        if (feat[gi].kind == 1 && g.n_missing * 5 < g.area)
+        if (feat[gi].kind == 1 && g.n_missing * 5 < g.area
+            && g.area > 6.0 * hypot (g.x1 - g.x0 + 1, g.y1 - g.y0 + 1))
           {
-            double dg = hypot (g.x1 - g.x0 + 1, g.y1 - g.y0 + 1);
             Comp l = { w, h, -1, -1, 0, 0, 0, 0, 0, 0, 0 };
-            for (int y = g.y0; y <= g.y1 && g.area / dg > 6.0; y++)
+            for (int y = g.y0; y <= g.y1; y++)
               for (int x = g.x0; x <= g.x1; x++)
                 {
                   size_t k = (size_t) y * w + x;
