@@ -410,6 +410,9 @@ spine_cover_px (double u, double v, float *rgb)
  * case 3: a worn corner deeper than wide whose table lies in the cover's shadow. */
 static int corner_case;
 
+/* corner_case 4: a quarter ellipse of tiny_a x tiny_b px at the bottom-left corner */
+static double tiny_a, tiny_b;
+
 static void
 corner_cover_px (double u, double v, float *rgb)
 {
@@ -424,7 +427,8 @@ corner_cover_px (double u, double v, float *rgb)
                                    /* a bite deeper up the side than along the bottom edge (a
                                     * quarter ellipse 12 x 18 px), the table seen through it in
                                     * the cover's shadow, whitened fibre 3 px wide round it */
-                                   : hypot (u / 12.0, (CH - 1 - v) / 18.0) < 1.0;
+                                   : corner_case == 3 ? hypot (u / 12.0, (CH - 1 - v) / 18.0) < 1.0
+                                   : hypot (u / tiny_a, (CH - 1 - v) / tiny_b) < 1.0;
   if (corner_case == 3 && !lost && hypot (u / 12.0, (CH - 1 - v) / 18.0) < 1.2)
     rgb[0] = 238.0f, rgb[1] = 232.0f, rgb[2] = 215.0f;
   if (lost && corner_case == 3)
@@ -612,6 +616,32 @@ arc_cover_px (double u, double v, float *rgb)
       d = fabs (a) <= arc_turn / 2 ? fabs (hypot (u - cx, v - cy) - R) : 1e9;
     }
   if (d < 0.75)
+    for (int c = 0; c < 3; c++)
+      rgb[c] += 0.6f * (240.0f - rgb[c]);
+}
+
+/* A light line 1.5 px wide on a flat cover, 311 px long (at 530 px width) from (120, 300) to
+ * (420, 380): solid (dash_step 0) or in dashes of dash_len px every dash_step px. */
+static double dash_step, dash_len;
+
+static void
+dashed_cover_px (double u, double v, float *rgb)
+{
+  const double x0 = 120.0, y0 = 300.0, x1 = 420.0, y1 = 380.0;
+  double L = hypot (x1 - x0, y1 - y0), ux = (x1 - x0) / L, uy = (y1 - y0) / L;
+  double t = (u - x0) * ux + (v - y0) * uy, n = -(u - x0) * uy + (v - y0) * ux;
+  int on = 0;
+  rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
+  if (t < 0 || t > L)
+    return;
+  if (dash_step == 0.0)
+    on = fabs (n) < 0.75;
+  else
+    {
+      double a = t - dash_step * floor (t / dash_step);
+      on = a < dash_len && fabs (n) < 0.75;
+    }
+  if (on)
     for (int c = 0; c < 3; c++)
       rgb[c] += 0.6f * (240.0f - rgb[c]);
 }
@@ -808,9 +838,12 @@ scene_log (const char *what, const GvDefectReport *r)
                     r->defects[i].bbox[3]);
 }
 
+static const GvDefect *sole_defect (const GvDefectReport *r, GvDefectKind kind);
+
 /* A worn corner is a rounded bite about as wide as deep; a strip of the table's colour along
  * one edge from the corner is print, not wear; specks of it over a corner's box (a tenth
- * lost: the outline's mixed pixels where it runs a little outside the paper) are nothing. */
+ * lost: the outline's mixed pixels where it runs a little outside the paper) are nothing, and
+ * so is a bite 2 working px across. */
 static void
 test_corner_wear_shape (void)
 {
@@ -837,6 +870,20 @@ test_corner_wear_shape (void)
   for (int i = 0; i < strip->n_defects; i++)
     g_assert_cmpint (strip->defects[i].kind, !=, GV_DK_CORNER_WEAR);
   g_assert_cmpint (specks->n_defects, ==, 0);
+  /* a bite of 4 x 4 px (8 at 1060 px width, 2 px of the 350 px frame cover: the outline's own
+   * mixed pixels where the warped corner is off by a pixel) is nothing; 6 x 6 px is wear */
+  tiny_a = tiny_b = 4.0;
+  GvDefectReport *tiny = scene_case (corner_cover_px, &corner_case, 4);
+  tiny_a = tiny_b = 6.0;
+  GvDefectReport *small = scene_case (corner_cover_px, &corner_case, 4);
+  scene_log ("4 px bite", tiny);
+  scene_log ("6 px bite", small);
+  g_assert_cmpint (tiny->n_defects, ==, 0);
+  const GvDefect *d = sole_defect (small, GV_DK_CORNER_WEAR);
+  g_assert_cmpint (d->bbox[0], ==, 0);
+  g_assert_cmpint (d->bbox[1] + d->bbox[3], ==, CH);
+  gv_defect_report_free (tiny);
+  gv_defect_report_free (small);
   gv_defect_report_free (worn);
   gv_defect_report_free (strip);
   gv_defect_report_free (specks);
@@ -1036,6 +1083,26 @@ test_short_arc_not_scratch (void)
   g_assert_cmpint (arc->n_defects, ==, 0);
   gv_defect_report_free (line);
   gv_defect_report_free (arc);
+}
+
+/* A dashed light line (dashes of 3 px every 8 px at 530 px width, 38 % of its length: a
+ * printed cut line, or the pieces of a ring's highlight that the ink rule left) is print, not a
+ * crease: step 5's bridging joins the dashes into one component, whose pixels cover too little of
+ * its length. The same line drawn solid is a crease. */
+static void
+test_dashed_not_line (void)
+{
+  dash_step = 0.0;
+  GvDefectReport *solid = scene_analyze (dashed_cover_px, 0, 0, 0, 0);
+  dash_step = 8.0, dash_len = 3.0;
+  GvDefectReport *dashed = scene_analyze (dashed_cover_px, 0, 0, 0, 0);
+  scene_log ("solid", solid);
+  scene_log ("dashed", dashed);
+  const GvDefect *d = sole_defect (solid, GV_DK_CREASE);
+  g_assert_cmpint (d->bbox[2], >=, 280);
+  g_assert_cmpint (dashed->n_defects, ==, 0);
+  gv_defect_report_free (solid);
+  gv_defect_report_free (dashed);
 }
 
 /* A short line spreading 6.7 px across its axis (at 1060 px width) is a band of print: nothing
@@ -1389,6 +1456,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gv/defects/line-along-edge", test_line_along_edge);
   g_test_add_func ("/gv/defects/short-arc-not-scratch", test_short_arc_not_scratch);
   g_test_add_func ("/gv/defects/band-not-scratch", test_band_not_scratch);
+  g_test_add_func ("/gv/defects/dashed-not-line", test_dashed_not_line);
   g_test_add_func ("/gv/defects/tear-beside-strip", test_tear_beside_strip);
   g_test_add_func ("/gv/defects/outline-disagrees", test_outline_disagrees);
   g_test_add_func ("/gv/defects/panel-not-stain", test_panel_not_stain);

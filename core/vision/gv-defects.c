@@ -1156,6 +1156,11 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
 /* A chip in the cover's shadow fills at least this share of its box (3b). */
 #define GV_DK_SHADE_FILL 0.35
 
+/* A worn corner's bite spans at least this many working px along both edges (5c): 2 x 2 and
+ * 4 x 2 px pieces at clean corners are the outline's mixed pixels; the smallest true wear of
+ * eleven sets shows 4 x 3 (docs/accuracy.md). */
+#define GV_DK_CORNER_MIN 3
+
 /* A scratch or crease turns by at most this much (radians) over its length; a printed ring's
  * arc more (5c). Measured as the angle between the chords joining the centroids of the first,
  * middle and last third of the line (2/3 of the turn for a circular arc). */
@@ -1172,6 +1177,11 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
  * by a sweeping hand; the renderer's printed rings are 173..279 px in radius, its scratches
  * turn by up to 0.4 rad over 210..360 px). line_bend measures 2/3 of an arc's turn. */
 #define GV_DK_LINE_MINRADIUS 450.0
+
+/* A line's candidate pixels per px of its length (at working scale) at least this (5c): 0.36 and
+ * more on the true scratches and creases of eleven sets (0.36..0.5 where print hides part of a
+ * crease), 0.26..0.27 on halftone specks and a ring's broken arc joined into one (docs/accuracy.md). */
+#define GV_DK_LINE_MINFILL 0.3
 
 /* 5b: pieces of one line may differ in direction by up to GV_DK_JOIN_BENT_DEG (beyond the 12
  * degrees of straight pieces) when the gap between them along the pair's axis is at most
@@ -2234,6 +2244,10 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
              * of its mixed pixels read as loss and step 5's bridging joins them) */
             if (corner && g.area < GV_DK_CORNER_FILL * bw * bh)
               continue;
+            /* ... at least GV_DK_CORNER_MIN working px along both edges: a smaller bite is the
+             * outline's own mixed pixels where the warped corner is off by a pixel */
+            if (corner && (bw < GV_DK_CORNER_MIN || bh < GV_DK_CORNER_MIN))
+              continue;
             if (corner)
               {
                 kind = GV_DK_CORNER_WEAR;
@@ -2305,6 +2319,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             }
             /* shorter than 100 px (at 1060 px width, 16 mm): too short to tell from print */
             if (len < 100 * sc)
+              continue;
+            /* scattered pieces, not a line: a scratch or crease is at least one working pixel
+             * wide where it shows, so its candidates cover GV_DK_LINE_MINFILL of its length or
+             * more; specks and a broken printed ring that 5b joined into one "line" do not */
+            if (g.area < GV_DK_LINE_MINFILL * len)
               continue;
             /* printed outlines curve (rings, balloons); scratches and creases run nearly
              * straight: a line whose spread across its axis exceeds 8 px (at 1060 px width)
