@@ -598,8 +598,9 @@ edge_line_cover_px (double u, double v, float *rgb)
 
 /* A light line 1.5 px wide (at 530 px width) on a flat light-blue cover, 80 px long around
  * (265, 330): with arc_turn 0 straight, else an arc turning by arc_turn radians over its length
- * (a printed ring's piece: gv-synth's cream rings outside its planets). */
-static double arc_turn;
+ * (a printed ring's piece: gv-synth's cream rings outside its planets). With arc_dash > 0, a
+ * straight dash that long at v = arc_dv beyond each end, arc_gap px off it. */
+static double arc_turn, arc_dash, arc_gap, arc_dv;
 
 static void
 arc_cover_px (double u, double v, float *rgb)
@@ -615,6 +616,9 @@ arc_cover_px (double u, double v, float *rgb)
       double a = atan2 (u - cx, cy - v);
       d = fabs (a) <= arc_turn / 2 ? fabs (hypot (u - cx, v - cy) - R) : 1e9;
     }
+  if (arc_dash > 0 && fabs (v - arc_dv) < 0.75
+      && fabs (u - 265.0) >= 40.0 + arc_gap && fabs (u - 265.0) <= 40.0 + arc_gap + arc_dash)
+    d = 0;
   if (d < 0.75)
     for (int c = 0; c < 3; c++)
       rgb[c] += 0.6f * (240.0f - rgb[c]);
@@ -1081,6 +1085,21 @@ test_short_arc_not_scratch (void)
   const GvDefect *d = sole_defect (line, GV_DK_SCRATCH);
   g_assert_cmpint (d->bbox[2], >=, 70);
   g_assert_cmpint (arc->n_defects, ==, 0);
+  /* the arc with a straight dash beyond each end (20 px, 8 px off, along its chord): step 5b
+   * joins the three into one line whose thirds hardly turn; the arc, its longest piece, still
+   * turns as a ring's does, so nothing. The straight line so: one scratch */
+  arc_dash = 20.0, arc_gap = 8.0, arc_dv = 333.0;
+  GvDefectReport *joined = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_turn = 0.0, arc_dv = 330.0;
+  GvDefectReport *broken = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_dash = 0.0;
+  scene_log ("ring arc and dashes", joined);
+  scene_log ("line and dashes", broken);
+  g_assert_cmpint (joined->n_defects, ==, 0);
+  d = sole_defect (broken, GV_DK_SCRATCH);
+  g_assert_cmpint (d->bbox[2], >=, 130);
+  gv_defect_report_free (joined);
+  gv_defect_report_free (broken);
   gv_defect_report_free (line);
   gv_defect_report_free (arc);
 }

@@ -1381,7 +1381,8 @@ stain_tex_jump (const GvImage *P, int M, int w, int h, double sc, const double *
 }
 
 /* The angle between the chords through the centroids of a line group's three thirds along its
- * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty. */
+ * axis (ux, uy) (pixels at t in [tmin, tmax] along it from (ox, oy)); 0 when a third is empty.
+ * With grp NULL: component gi alone. */
 static double
 line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Comp *g, int w,
            double ox, double oy, double ux, double uy, double tmin, double tmax)
@@ -1394,7 +1395,8 @@ line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Co
   for (int y = g->y0; y <= g->y1; y++)
     for (int x = g->x0; x <= g->x1; x++)
       {
-        if (!group_px (cand, lab, grp, gi, (size_t) y * w + x))
+        size_t k = (size_t) y * w + x;
+        if (grp ? !group_px (cand, lab, grp, gi, k) : !(cand[k] && lab[k] == gi + 1))
           continue;
         double t = (x - ox) * ux + (y - oy) * uy;
         int third = (int) floor ((t - tmin) / span * 3);
@@ -2351,6 +2353,27 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                 && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
                               feat[gi].dy, tmin, tmax) > maxbend)
               continue;
+            /* ... and so is a group whose longest piece, 100 px or more (at 1060 px width),
+             * turns so by itself: a ring's arc that 5b joined with specks or another piece of
+             * print, which straightens the group's own thirds */
+            if (touch < 0 && members > 1)
+              {
+                int lp = -1;
+                for (int ci = gi; ci < nc; ci++)
+                  if (grp[ci] == gi && feat[ci].kind == 2 && (lp < 0 || feat[ci].half > feat[lp].half))
+                    lp = ci;
+                double plen = lp >= 0 ? 2 * feat[lp].half : 0;
+                if (plen >= 100 * sc)
+                  {
+                    double pmax = plen < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
+                    if (plen >= 200 * sc && 2.0 / 3.0 * plen / (GV_DK_LINE_MINRADIUS * sc) > pmax)
+                      pmax = 2.0 / 3.0 * plen / (GV_DK_LINE_MINRADIUS * sc);
+                    if (line_bend (lab, cand, NULL, lp, &comps[lp], w, feat[lp].mx, feat[lp].my,
+                                   feat[lp].dx, feat[lp].dy, -feat[lp].half, feat[lp].half)
+                        > pmax)
+                      continue;
+                  }
+              }
             if (len >= 0.22 * h)
               {
                 kind = GV_DK_CREASE;
