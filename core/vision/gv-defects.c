@@ -1416,6 +1416,18 @@ line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Co
   return acos (c);
 }
 
+/* The most a line of length len (working px) may measure by line_bend (5c): GV_DK_LINE_MAXTURN's
+ * 2/3 (GV_DK_SHORT_LINE_MAXBEND under 200 px at 1060 px width), or from 200 px the turn of a
+ * circle of GV_DK_LINE_MINRADIUS over its length, whichever is more. */
+static double
+bend_limit (double len, double sc)
+{
+  double maxbend = len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
+  if (len >= 200 * sc && 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc) > maxbend)
+    maxbend = 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc);
+  return maxbend;
+}
+
 /* ------------------------------------------------------------------ the stage */
 
 static int
@@ -2343,15 +2355,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
               continue;
             /* ... and a short arc of a printed ring is straight enough for that test: a line
              * that turns by more than GV_DK_LINE_MAXTURN over its length is print too
-             * (GV_DK_SHORT_LINE_MAXBEND under 200 px) */
-            double maxbend
-                = len < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
-            /* ... or, from 200 px, turns no faster than a circle of GV_DK_LINE_MINRADIUS */
-            if (len >= 200 * sc && 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc) > maxbend)
-              maxbend = 2.0 / 3.0 * len / (GV_DK_LINE_MINRADIUS * sc);
+             * (GV_DK_SHORT_LINE_MAXBEND under 200 px; from 200 px it may turn as fast as a
+             * circle of GV_DK_LINE_MINRADIUS: bend_limit) */
             if (touch < 0
                 && line_bend (lab, cand, grp, gi, &g, w, feat[gi].mx, feat[gi].my, feat[gi].dx,
-                              feat[gi].dy, tmin, tmax) > maxbend)
+                              feat[gi].dy, tmin, tmax) > bend_limit (len, sc))
               continue;
             /* ... and so is a group whose longest piece, 100 px or more (at 1060 px width),
              * turns so by itself: a ring's arc that 5b joined with specks or another piece of
@@ -2363,16 +2371,11 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
                   if (grp[ci] == gi && feat[ci].kind == 2 && (lp < 0 || feat[ci].half > feat[lp].half))
                     lp = ci;
                 double plen = lp >= 0 ? 2 * feat[lp].half : 0;
-                if (plen >= 100 * sc)
-                  {
-                    double pmax = plen < 200 * sc ? GV_DK_SHORT_LINE_MAXBEND : GV_DK_LINE_MAXTURN * 2.0 / 3.0;
-                    if (plen >= 200 * sc && 2.0 / 3.0 * plen / (GV_DK_LINE_MINRADIUS * sc) > pmax)
-                      pmax = 2.0 / 3.0 * plen / (GV_DK_LINE_MINRADIUS * sc);
-                    if (line_bend (lab, cand, NULL, lp, &comps[lp], w, feat[lp].mx, feat[lp].my,
-                                   feat[lp].dx, feat[lp].dy, -feat[lp].half, feat[lp].half)
-                        > pmax)
-                      continue;
-                  }
+                if (plen >= 100 * sc
+                    && line_bend (lab, cand, NULL, lp, &comps[lp], w, feat[lp].mx, feat[lp].my,
+                                  feat[lp].dx, feat[lp].dy, -feat[lp].half, feat[lp].half)
+                           > bend_limit (plen, sc))
+                  continue;
               }
             if (len >= 0.22 * h)
               {
