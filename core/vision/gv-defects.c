@@ -463,6 +463,22 @@ typedef struct {
   long n_missing;
 } Comp;
 
+/* Counts pixel (x, y) into c's box, area and moments. */
+static inline void
+comp_add (Comp *c, int x, int y)
+{
+  c->area++;
+  c->sx += x;
+  c->sy += y;
+  c->sxx += (double) x * x;
+  c->syy += (double) y * y;
+  c->sxy += (double) x * y;
+  if (x < c->x0) c->x0 = x;
+  if (x > c->x1) c->x1 = x;
+  if (y < c->y0) c->y0 = y;
+  if (y > c->y1) c->y1 = y;
+}
+
 typedef struct {
   int kind;          /* 0 none, 1 paper missing, 2 line, 3 line at the spine */
   double mx, my;     /* centroid */
@@ -512,19 +528,8 @@ label_components (const uint8_t *mask, const uint8_t *core, int w, int h, int *l
       while (sp)
         {
           int j = stack[--sp], x = j % w, y = j / w;
-          if (!core[j])
-            goto next;
-          c->area++;
-          c->sx += x;
-          c->sy += y;
-          c->sxx += (double) x * x;
-          c->syy += (double) y * y;
-          c->sxy += (double) x * y;
-          if (x < c->x0) c->x0 = x;
-          if (x > c->x1) c->x1 = x;
-          if (y < c->y0) c->y0 = y;
-          if (y > c->y1) c->y1 = y;
-        next:
+          if (core[j])
+            comp_add (c, x, y);
           for (int dy = -1; dy <= 1; dy++)
             for (int dx = -1; dx <= 1; dx++)
               {
@@ -2165,12 +2170,8 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
               for (int x = g.x0; x <= g.x1; x++)
                 {
                   size_t k = (size_t) y * w + x;
-                  if (!missing[k] || !lab[k] || grp[lab[k] - 1] != gi)
-                    continue;
-                  l.x0 = x < l.x0 ? x : l.x0, l.x1 = x > l.x1 ? x : l.x1;
-                  l.y0 = y < l.y0 ? y : l.y0, l.y1 = y > l.y1 ? y : l.y1;
-                  l.area++, l.sx += x, l.sy += y;
-                  l.sxx += (double) x * x, l.syy += (double) y * y, l.sxy += (double) x * y;
+                  if (missing[k] && lab[k] && grp[lab[k] - 1] == gi)
+                    comp_add (&l, x, y);
                 }
             if (l.area > 0)
               {
