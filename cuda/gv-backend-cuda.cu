@@ -118,6 +118,9 @@ k_mag (const GvKMag a, const GvLaunch l)
 typedef struct {
   GvCudaExec base;
   cudaStream_t stream;
+  /* the side queue for uploads beside the launches (fence, side_upload, side_join) */
+  cudaStream_t side;
+  cudaEvent_t fence_ev, side_ev;
   unsigned char *stage[2];
   cudaEvent_t stage_done[2];
   int stage_ok;
@@ -147,10 +150,9 @@ cu_free (GvCudaExec *ex, void *p)
 }
 
 static int
-cu_copy (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
-         size_t rows, cudaMemcpyKind kind)
+cu_copy_on (cudaStream_t st, void *dst, size_t dpitch, const void *src, size_t spitch,
+            size_t width, size_t rows, cudaMemcpyKind kind)
 {
-  cudaStream_t st = ((GvCudaExecImpl *) ex)->stream;
   if (rows == 1 || (dpitch == width && spitch == width))
     GV_CUDA_CHECK (cudaMemcpyAsync (dst, src, width * rows, kind, st));
   else
@@ -161,15 +163,21 @@ cu_copy (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitc
 }
 
 static int
-cu_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
-           size_t rows)
+cu_copy (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+         size_t rows, cudaMemcpyKind kind)
 {
-  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  return cu_copy_on (((GvCudaExecImpl *) ex)->stream, dst, dpitch, src, spitch, width, rows, kind);
+}
 
+/* An upload queued on stream st (the launches' or the side queue). */
+static int
+upload_on (GvCudaExecImpl *c, cudaStream_t st, void *dst, size_t dpitch, const void *src,
+           size_t spitch, size_t width, size_t rows)
+{
   /* From pageable memory the copy has finished reading src when the call returns; the staged
    * path copies src into pinned memory before returning, so the same holds. */
   if (!c->stage_ok || width * rows < GV_CUDA_STAGE_MIN || width > GV_CUDA_STAGE_BYTES)
-    return cu_copy (ex, dst, dpitch, src, spitch, width, rows, cudaMemcpyHostToDevice);
+    return cu_copy_on (st, dst, dpitch, src, spitch, width, rows, cudaMemcpyHostToDevice);
   size_t per = GV_CUDA_STAGE_BYTES / width, r0 = 0;
   for (int k = 0; r0 < rows; k ^= 1)
     {
@@ -178,10 +186,48 @@ cu_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spi
       for (size_t r = 0; r < nr; r++)
         memcpy (c->stage[k] + r * width, (const unsigned char *) src + (r0 + r) * spitch, width);
       GV_CUDA_CHECK (cudaMemcpy2DAsync ((unsigned char *) dst + r0 * dpitch, dpitch, c->stage[k],
-                                        width, width, nr, cudaMemcpyHostToDevice, c->stream));
-      GV_CUDA_CHECK (cudaEventRecord (c->stage_done[k], c->stream));
+                                        width, width, nr, cudaMemcpyHostToDevice, st));
+      GV_CUDA_CHECK (cudaEventRecord (c->stage_done[k], st));
       r0 += nr;
     }
+  return GV_OK;
+}
+
+static int
+cu_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch, size_t width,
+           size_t rows)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  return upload_on (c, c->stream, dst, dpitch, src, spitch, width, rows);
+}
+
+/* The side queue: a second stream that waits for the last fence on the launches' stream. */
+static int
+cu_fence (GvCudaExec *ex)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  GV_CUDA_CHECK (cudaEventRecord (c->fence_ev, c->stream));
+  return GV_OK;
+}
+
+static int
+cu_side_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch,
+                size_t width, size_t rows)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  int rc;
+  GV_CUDA_CHECK (cudaStreamWaitEvent (c->side, c->fence_ev, 0));
+  if ((rc = upload_on (c, c->side, dst, dpitch, src, spitch, width, rows)))
+    return rc;
+  GV_CUDA_CHECK (cudaEventRecord (c->side_ev, c->side));
+  return GV_OK;
+}
+
+static int
+cu_side_join (GvCudaExec *ex)
+{
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  GV_CUDA_CHECK (cudaStreamWaitEvent (c->stream, c->side_ev, 0));
   return GV_OK;
 }
 
@@ -312,7 +358,10 @@ cu_launch (GvCudaExec *ex, int id, const void *args, const GvLaunch *l)
 static int
 cu_sync (GvCudaExec *ex)
 {
-  GV_CUDA_CHECK (cudaStreamSynchronize (((GvCudaExecImpl *) ex)->stream));
+  GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
+  if (c->side)
+    GV_CUDA_CHECK (cudaStreamSynchronize (c->side));
+  GV_CUDA_CHECK (cudaStreamSynchronize (c->stream));
   return GV_OK;
 }
 
@@ -321,11 +370,20 @@ cu_destroy (GvCudaExec *ex)
 {
   GvCudaExecImpl *c = (GvCudaExecImpl *) ex;
   cu_forget (ex);
+  if (c->side)
+    {
+      cudaStreamSynchronize (c->side);
+      cudaStreamDestroy (c->side);
+    }
   if (c->stream)
     {
       cudaStreamSynchronize (c->stream);
       cudaStreamDestroy (c->stream);
     }
+  if (c->fence_ev)
+    cudaEventDestroy (c->fence_ev);
+  if (c->side_ev)
+    cudaEventDestroy (c->side_ev);
   for (int k = 0; k < 2; k++)
     {
       if (c->stage_done[k])
@@ -472,5 +530,16 @@ gv_backend_cuda_new (const GvParams *params, GvBackend **out)
   c->base.replay = cu_replay;
   c->base.forget = cu_forget;
   c->base.wait_external = cu_wait_external;
+  /* the side queue; without it every upload is queued with the launches (same results) */
+  if (cudaStreamCreateWithFlags (&c->side, cudaStreamNonBlocking) == cudaSuccess
+      && cudaEventCreateWithFlags (&c->fence_ev, cudaEventDisableTiming) == cudaSuccess
+      && cudaEventCreateWithFlags (&c->side_ev, cudaEventDisableTiming) == cudaSuccess)
+    {
+      c->base.fence = cu_fence;
+      c->base.side_upload = cu_side_upload;
+      c->base.side_join = cu_side_join;
+    }
+  else
+    cudaGetLastError ();
   return gv_cuda_engine_new (&c->base, params, "cuda", desc, out);
 }

@@ -59,7 +59,10 @@ typedef struct {
   int ax, ay, axs, axn, axo, axw, ays, ayn, ayo, ayw;
   /* device memory */
   GvWord *d_tab;
-  uint8_t *d_luma, *d_small;
+  /* the luma of the current frame is d_lumab[cur] (d_luma); the next frame's goes into the
+   * other one, so that it can be uploaded while the device still reads the current one */
+  uint8_t *d_lumab[2], *d_luma, *d_small;
+  int small_alias; /* no resize: d_small is d_luma */
   float *d_P, *d_V, *d_L, *d_T, *d_M, *d_Ha, *d_Hb, *d_F, *d_flow, *d_pyr[2];
   /* the per-frame statistics in one block (one read-back): Laplacian row sums, then the
    * |flow| row sums, maxima and counts */
@@ -74,6 +77,10 @@ typedef struct {
   /* state */
   int cur, have_cur, have_prev, flow_valid, flow_host_valid, small_valid;
   int pend, pend_roi; /* a measure begun (eng_measure_begin), with or without a roi */
+  /* a prefetched next frame (eng_prefetch): in d_lumab[cur ^ 1] once the side queue is joined */
+  int pre_valid, pre_w, pre_h;
+  const void *pre_data;
+  size_t pre_stride;
   /* host mirrors */
   void *h_stats;
   long long *h_lap;
@@ -206,16 +213,28 @@ area_tab (int sn, int dn, GvWord *start, GvWord *count, GvWord *offset, GvWord *
     }                                                                                            \
   while (0)
 
+/* Drops a prefetched frame: later work (and freeing) waits for its upload. */
+static void
+prefetch_drop (GvEngine *e)
+{
+  if (e->pre_valid)
+    e->ex->side_join (e->ex);
+  e->pre_valid = 0;
+}
+
 static void
 engine_unconfigure (GvEngine *e)
 {
+  prefetch_drop (e);
   if (e->ex->forget)
     e->ex->forget (e->ex);
   e->rec_valid = 0;
-  if (e->d_small != e->d_luma)
+  if (!e->small_alias)
     DFREE (e->d_small);
-  e->d_small = NULL;
-  DFREE (e->d_luma);
+  e->d_small = e->d_luma = NULL;
+  e->small_alias = 0;
+  DFREE (e->d_lumab[0]);
+  DFREE (e->d_lumab[1]);
   DFREE (e->d_tab);
   DFREE (e->d_P);
   DFREE (e->d_V);
@@ -354,8 +373,11 @@ engine_configure (GvEngine *e, int fw, int fh)
 
   const GvLev *l0 = &e->lv[0];
   DALLOC (e->d_tab, e->ntab);
-  DALLOC (e->d_luma, (size_t) fw * fh);
-  if (aw != fw || ah != fh)
+  DALLOC (e->d_lumab[0], (size_t) fw * fh);
+  DALLOC (e->d_lumab[1], (size_t) fw * fh);
+  e->d_luma = e->d_lumab[e->cur];
+  e->small_alias = aw == fw && ah == fh;
+  if (!e->small_alias)
     DALLOC (e->d_small, (size_t) aw * ah);
   else
     e->d_small = e->d_luma;
@@ -601,11 +623,17 @@ load_luma_done (GvEngine *e)
   int rc;
 
   e->cur ^= 1;
+  e->d_luma = e->d_lumab[e->cur];
+  if (e->small_alias)
+    e->d_small = e->d_luma;
   e->pend = 0;
   e->have_prev = e->have_cur;
   e->have_cur = 0;
   e->flow_valid = e->flow_host_valid = e->small_valid = 0;
   if ((rc = run_recorded (e, REC_LOAD + e->cur, issue_load)))
+    return rc;
+  /* what reads the other luma buffer is queued by now: a prefetch may overwrite it after this */
+  if (e->ex->fence && (rc = e->ex->fence (e->ex)))
     return rc;
   e->have_cur = 1;
   return GV_OK;
@@ -622,11 +650,47 @@ eng_load (GvBackend *be, const GvImage *luma)
   if ((rc = engine_size (e, luma->width, luma->height)))
     return rc;
   phase_mark (e);
-  if ((rc = e->ex->upload (e->ex, e->d_luma, (size_t) e->fw, luma->data, luma->stride,
-                           (size_t) e->fw, (size_t) e->fh)))
-    return rc;
+  if (e->pre_valid && e->pre_data == luma->data && e->pre_stride == luma->stride
+      && e->pre_w == luma->width && e->pre_h == luma->height)
+    {
+      /* prefetched: the next launches wait for its upload on the side queue */
+      e->pre_valid = 0;
+      if ((rc = e->ex->side_join (e->ex)))
+        return rc;
+    }
+  else
+    {
+      prefetch_drop (e);
+      if ((rc = e->ex->upload (e->ex, e->d_lumab[e->cur ^ 1], (size_t) e->fw, luma->data,
+                               luma->stride, (size_t) e->fw, (size_t) e->fh)))
+        return rc;
+    }
   phase_end (e, GV_PH_UPLOAD);
   return load_luma_done (e);
+}
+
+/* The next frame's luma into the luma buffer the current frame does not use, on the side queue
+ * (after the fence of the last load, so after everything that read that buffer). Not in timing
+ * mode: the stages are timed one by one there. */
+static int
+eng_prefetch (GvBackend *be, const GvImage *luma)
+{
+  GvEngine *e = (GvEngine *) be;
+  int rc;
+
+  if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
+    return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
+  if (!e->ex->side_upload || e->timing || !e->fw || luma->width != e->fw
+      || luma->height != e->fh)
+    return GV_OK;
+  prefetch_drop (e);
+  if ((rc = e->ex->side_upload (e->ex, e->d_lumab[e->cur ^ 1], (size_t) e->fw, luma->data,
+                                luma->stride, (size_t) e->fw, (size_t) e->fh)))
+    return rc;
+  e->pre_valid = 1;
+  e->pre_data = luma->data, e->pre_stride = luma->stride;
+  e->pre_w = luma->width, e->pre_h = luma->height;
+  return GV_OK;
 }
 
 static const GvImage *
@@ -836,6 +900,7 @@ eng_reset (GvBackend *be)
   GvEngine *e = (GvEngine *) be;
   e->have_cur = e->have_prev = e->flow_valid = e->flow_host_valid = e->small_valid = 0;
   e->pend = 0;
+  prefetch_drop (e);
 }
 
 static void
@@ -854,12 +919,12 @@ eng_free (GvBackend *be)
 
 static const GvBackendOps engine_ops_cuda = {
   "cuda", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset, eng_free,
-  gv_cuda_engine_load_device, eng_measure_begin, eng_measure_end,
+  gv_cuda_engine_load_device, eng_measure_begin, eng_measure_end, eng_prefetch,
 };
 static const GvBackendOps engine_ops_emulated = {
   "cuda-emulated", eng_load, eng_analysis_image, eng_measure, eng_last_flow, eng_warp, eng_reset,
   eng_free, NULL, /* the emulator's "device memory" is host memory: frames come through load */
-  eng_measure_begin, eng_measure_end,
+  eng_measure_begin, eng_measure_end, eng_prefetch,
 };
 
 int
@@ -934,10 +999,11 @@ engine_load_from (GvEngine *e, const void *d_luma, size_t pitch, int w, int h, i
   if ((rc = engine_size (e, w, h)))
     return rc;
   phase_mark (e);
+  prefetch_drop (e);
   if (external && e->ex->wait_external && (rc = e->ex->wait_external (e->ex)))
     return rc;
-  if ((rc = e->ex->copy (e->ex, e->d_luma, (size_t) e->fw, d_luma, pitch, (size_t) w,
-                         (size_t) h)))
+  if ((rc = e->ex->copy (e->ex, e->d_lumab[e->cur ^ 1], (size_t) e->fw, d_luma, pitch,
+                         (size_t) w, (size_t) h)))
     return rc;
   phase_end (e, GV_PH_UPLOAD);
   return load_luma_done (e);
@@ -1697,6 +1763,12 @@ typedef struct {
   int n_pending, cap_pending;
   GvEmuRec *slot[GV_CUDA_REC_SLOTS];
   int n_slot[GV_CUDA_REC_SLOTS];
+  /* side uploads not yet made: the source rows (copied, as src may be reused) and where they go */
+  struct {
+    uint8_t *dst, *rows;
+    size_t dpitch, width, n;
+  } side[2];
+  int n_side;
 } GvEmuExec;
 
 static void
@@ -1814,16 +1886,60 @@ emu_forget (GvCudaExec *ex)
     }
 }
 
+/* A side upload is held back until side_join or sync: the latest a device could make it, so
+ * that an engine that reads the buffer without joining first sees the old pixels. */
+static int
+emu_side_upload (GvCudaExec *ex, void *dst, size_t dpitch, const void *src, size_t spitch,
+                 size_t width, size_t rows)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  if (x->n_side == (int) (sizeof x->side / sizeof x->side[0]))
+    return gv_error_set (GV_EINVAL, "emulator: more than %d side uploads before a join",
+                         x->n_side);
+  size_t bytes = width * rows;
+  uint8_t *copy = malloc (bytes ? bytes : 1);
+  if (!copy)
+    return gv_error_set (GV_ENOMEM, "emulator: out of memory");
+  emu_copy (ex, copy, width, src, spitch, width, rows);
+  x->side[x->n_side].dst = dst, x->side[x->n_side].rows = copy;
+  x->side[x->n_side].dpitch = dpitch, x->side[x->n_side].width = width;
+  x->side[x->n_side].n = rows;
+  x->n_side++;
+  return GV_OK;
+}
+
+static int
+emu_side_join (GvCudaExec *ex)
+{
+  GvEmuExec *x = (GvEmuExec *) ex;
+  for (int k = 0; k < x->n_side; k++)
+    {
+      emu_copy (ex, x->side[k].dst, x->side[k].dpitch, x->side[k].rows, x->side[k].width,
+                x->side[k].width, x->side[k].n);
+      free (x->side[k].rows);
+    }
+  x->n_side = 0;
+  return GV_OK;
+}
+
+static int
+emu_fence (GvCudaExec *ex)
+{
+  return GV_OK;
+}
+
 static int
 emu_sync (GvCudaExec *ex)
 {
-  return GV_OK;
+  return emu_side_join (ex);
 }
 
 static void
 emu_destroy (GvCudaExec *ex)
 {
   GvEmuExec *x = (GvEmuExec *) ex;
+  for (int k = 0; k < x->n_side; k++)
+    free (x->side[k].rows);
   emu_forget (ex);
   emu_recs_free (x->pending, x->n_pending);
   free (ex);
@@ -1852,6 +1968,9 @@ gv_cuda_emulator_new (void)
   ex->record_end = emu_record_end;
   ex->replay = emu_replay;
   ex->forget = emu_forget;
+  ex->fence = emu_fence;
+  ex->side_upload = emu_side_upload;
+  ex->side_join = emu_side_join;
   return ex;
 }
 

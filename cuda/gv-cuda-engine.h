@@ -47,6 +47,16 @@ struct GvCudaExec {
   /* Optional: waits for work that other code (a decoder's copies on the default stream) queued
    * on the device, before the engine reads memory it did not write itself. */
   int (*wait_external) (GvCudaExec *e);
+  /* Optional, all three or none: a second queue for uploads beside the launches. fence marks the
+   * work queued so far; side_upload queues an upload (as upload) that starts once the work before
+   * the last fence is done and runs beside whatever was queued after it (src may be reused when
+   * it returns); side_join makes the work queued from then on wait for the side uploads. CUDA: a
+   * second stream and two events; emulator: the copy is held back until side_join or sync, the
+   * latest moment a device could make it. */
+  int (*fence) (GvCudaExec *e);
+  int (*side_upload) (GvCudaExec *e, void *dst, size_t dpitch, const void *src, size_t spitch,
+                      size_t width, size_t rows);
+  int (*side_join) (GvCudaExec *e);
 };
 
 #define GV_CUDA_REC_SLOTS 4

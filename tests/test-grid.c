@@ -375,7 +375,8 @@ typedef struct {
   GvBackendOps ops;
 } SplitSpy;
 
-static int spy_pending, spy_next_calls, spy_next_during;
+static int spy_pending, spy_next_calls, spy_next_during, spy_prefetch_calls,
+  spy_prefetch_during;
 
 static int
 spy_load (GvBackend *be, const GvImage *luma)
@@ -415,6 +416,15 @@ spy_measure_end (GvBackend *be, GvFrameMetrics *out)
   return s->inner->ops->measure_end (s->inner, out);
 }
 
+static int
+spy_prefetch (GvBackend *be, const GvImage *luma)
+{
+  SplitSpy *s = (SplitSpy *) be;
+  spy_prefetch_calls++;
+  spy_prefetch_during += spy_pending;
+  return s->inner->ops->prefetch (s->inner, luma);
+}
+
 static const GvImage *
 spy_last_flow (GvBackend *be)
 {
@@ -452,7 +462,8 @@ spy_new (GvBackend *inner)
   s->ops = (GvBackendOps) { "spy", spy_load, spy_analysis_image, spy_measure, spy_last_flow,
                             spy_warp, spy_reset, spy_free, NULL,
                             inner->ops->measure_begin ? spy_measure_begin : NULL,
-                            inner->ops->measure_end ? spy_measure_end : NULL };
+                            inner->ops->measure_end ? spy_measure_end : NULL,
+                            inner->ops->prefetch ? spy_prefetch : NULL };
   s->base = *inner;
   s->base.ops = &s->ops;
   return &s->base;
@@ -508,6 +519,61 @@ test_emulated_split_measure (void)
   gv_backend_free (a);
   gv_backend_free (b);
 
+  /* The next frame's upload beside the measure (prefetch, on the emulator's side queue, which
+   * makes the copy only at the join: a load that used the buffer without joining would see the
+   * frame before). Bit for bit what load + measure give; a prefetched image is not uploaded
+   * again (its pixels changed after the prefetch do not reach the device, which is why they may
+   * not change); a load of another image, a reset or another size drops the prefetch. */
+  g_assert_cmpint (gv_backend_emulated_new (&p, &a), ==, GV_OK);
+  g_assert_cmpint (gv_backend_emulated_new (&p, &b), ==, GV_OK);
+  g_assert_nonnull (b->ops->prefetch);
+  GvImage *g = gv_image_copy (f[3]);
+  for (int i = 0; i < N; i++)
+    {
+      GvFrameMetrics ma, mb;
+      const GvQuad *roi = i % 2 ? &q : NULL;
+      g_assert_cmpint (a->ops->load (a, f[i]), ==, GV_OK);
+      g_assert_cmpint (a->ops->measure (a, roi, &ma), ==, GV_OK);
+      if (i == 0)
+        g_assert_cmpint (b->ops->load (b, f[0]), ==, GV_OK);
+      else if (i == 3)
+        {
+          /* g was prefetched with f[3]'s pixels; they change before the load */
+          memset (g->data, 0x80, (size_t) g->stride * H);
+          g_assert_cmpint (b->ops->load (b, g), ==, GV_OK);
+        }
+      else if (i == 5)
+        g_assert_cmpint (b->ops->load (b, f[5]), ==, GV_OK); /* f[6] was prefetched */
+      else
+        g_assert_cmpint (b->ops->load (b, f[i]), ==, GV_OK);
+      g_assert_cmpint (b->ops->measure_begin (b, roi), ==, GV_OK);
+      if (i + 1 < N)
+        g_assert_cmpint (b->ops->prefetch (b, i == 2 ? g : i == 4 ? f[6] : f[i + 1]), ==, GV_OK);
+      g_assert_cmpint (b->ops->measure_end (b, &mb), ==, GV_OK);
+      g_assert_cmpmem (&ma, sizeof ma, &mb, sizeof mb);
+      if (i > 0)
+        assert_same_image (a->ops->last_flow (a), b->ops->last_flow (b), "flow", i);
+      assert_same_image (a->ops->analysis_image (a), b->ops->analysis_image (b), "analysis image",
+                         i);
+    }
+  /* dropped by a reset, and by a frame of another size */
+  GvImage *other = gv_image_new (W / 2, H / 2, 1, GV_U8);
+  GvFrameMetrics m1, m2;
+  g_assert_cmpint (b->ops->prefetch (b, f[1]), ==, GV_OK);
+  b->ops->reset (b);
+  a->ops->reset (a);
+  g_assert_cmpint (b->ops->prefetch (b, other), ==, GV_OK); /* another size: left for load */
+  g_assert_cmpint (b->ops->load (b, f[2]), ==, GV_OK);
+  g_assert_cmpint (a->ops->load (a, f[2]), ==, GV_OK);
+  g_assert_cmpint (b->ops->measure (b, NULL, &m2), ==, GV_OK);
+  g_assert_cmpint (a->ops->measure (a, NULL, &m1), ==, GV_OK);
+  g_assert_cmpmem (&m1, sizeof m1, &m2, sizeof m2);
+  g_assert_cmpint (b->ops->prefetch (b, NULL), ==, GV_EINVAL);
+  gv_image_free (other);
+  gv_image_free (g);
+  gv_backend_free (a);
+  gv_backend_free (b);
+
   /* the pipeline, on the CPU backend and through a spy on the emulated device */
   GvSynthParams sp;
   MemFeed mem = { 0 };
@@ -527,6 +593,7 @@ test_emulated_split_measure (void)
                        GV_OK);
       be = spy_new (be);
       spy_pending = spy_next_calls = spy_next_during = 0;
+      spy_prefetch_calls = spy_prefetch_during = 0;
       mem.next = 0;
       r[k] = NULL;
       g_assert_cmpint (gv_pipeline_run (be, &p, &feed, NULL, &r[k]), ==, GV_OK);
@@ -534,6 +601,9 @@ test_emulated_split_measure (void)
                       spy_next_calls, spy_next_during);
       g_assert_cmpint (spy_next_calls, ==, N + 1);
       g_assert_cmpint (spy_next_during, ==, k ? N : 0);
+      /* every frame but the first is uploaded while the device measures the one before */
+      g_assert_cmpint (spy_prefetch_calls, ==, k ? N - 1 : 0);
+      g_assert_cmpint (spy_prefetch_during, ==, spy_prefetch_calls);
       g_assert_false (spy_pending);
       gv_backend_free (be);
     }

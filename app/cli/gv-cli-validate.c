@@ -103,6 +103,16 @@ rec_measure_end (GvBackend *be, GvFrameMetrics *out)
   return rc;
 }
 
+static int
+rec_prefetch (GvBackend *be, const GvImage *luma)
+{
+  RecBackend *r = (RecBackend *) be;
+  double t = gv_monotonic_seconds ();
+  int rc = r->inner->ops->prefetch (r->inner, luma);
+  r->t_load += gv_monotonic_seconds () - t;
+  return rc;
+}
+
 static const GvImage *
 rec_last_flow (GvBackend *be)
 {
@@ -153,7 +163,8 @@ rec_new (GvBackend *inner, int every)
                             rec_last_flow, rec_warp, rec_reset, rec_free,
                             inner->ops->load_device ? rec_load_device : NULL,
                             inner->ops->measure_begin ? rec_measure_begin : NULL,
-                            inner->ops->measure_end ? rec_measure_end : NULL };
+                            inner->ops->measure_end ? rec_measure_end : NULL,
+                            inner->ops->prefetch ? rec_prefetch : NULL };
   r->base = *inner;
   r->base.ops = &r->ops;
   r->every = every;

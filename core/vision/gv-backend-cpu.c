@@ -162,6 +162,7 @@ static const GvBackendOps cpu_ops = {
   "cpu", cpu_load, cpu_analysis_image, cpu_measure, cpu_last_flow, cpu_warp, cpu_reset, cpu_free,
   NULL, /* frames come from host memory */
   NULL, NULL, /* measure is one call: nothing runs while the host decodes */
+  NULL,       /* nothing to upload */
 };
 
 int

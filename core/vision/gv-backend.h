@@ -50,6 +50,13 @@ typedef struct {
    * stay valid (it is on the device). measure is measure_begin + measure_end. */
   int (*measure_begin) (GvBackend *be, const GvQuad *roi);
   int (*measure_end) (GvBackend *be, GvFrameMetrics *out);
+  /* Optional (NULL on the CPU): starts moving the next frame's luma to the device beside the
+   * work already queued (between measure_begin and measure_end, so that the upload of frame
+   * i + 1 overlaps the device's work on frame i). The next load given this same image (same
+   * pixels, which must not change meanwhile) then skips its upload; any other load, load_device,
+   * reset or free drops the copy. A frame of another size than the current one is left for load
+   * (GV_OK, nothing done). */
+  int (*prefetch) (GvBackend *be, const GvImage *luma);
 } GvBackendOps;
 
 struct GvBackend {

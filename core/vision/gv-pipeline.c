@@ -313,6 +313,10 @@ gv_pipeline_run (GvBackend *be, const GvParams *p, const GvFrameFeed *feed,
           rc_next = feed->next (feed->ud, &luma_next, &index_next, &pts_next);
           r->decode_seconds += gv_monotonic_seconds () - td;
           have_next = 1;
+          /* and its upload runs beside the device's work on this one */
+          if (rc_next > 0 && luma_next.data && be->ops->prefetch
+              && (rc = be->ops->prefetch (be, &luma_next)))
+            goto out;
           if ((rc = be->ops->measure_end (be, &m)))
             goto out;
         }

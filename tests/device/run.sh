@@ -85,7 +85,7 @@ timeout 120 "$BUILD/tests/gv-device-bench" --seconds "$BENCH_SECONDS" --summary 
 brc=$?
 if [ $brc -eq 0 ]; then
   note "benchmark:"
-  grep -E 'frame analysis|device|speed-up|target|GPU:|CUDA: skipped' "$OUT/bench.txt" | tee -a "$summary"
+  grep -E 'frame analysis|device|speed-up|two halves|target|GPU:|CUDA: skipped' "$OUT/bench.txt" | tee -a "$summary"
 else
   note "benchmark: failed or timed out (exit $brc)"
 fi
