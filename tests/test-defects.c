@@ -599,23 +599,34 @@ edge_line_cover_px (double u, double v, float *rgb)
 /* A light line 1.5 px wide (at 530 px width) on a flat light-blue cover, 80 px long around
  * (265, 330): with arc_turn 0 straight, else an arc turning by arc_turn radians over its length
  * (a printed ring's piece: gv-synth's cream rings outside its planets). With arc_dash > 0, a
- * straight dash that long at v = arc_dv beyond each end, arc_gap px off it. */
-static double arc_turn, arc_dash, arc_gap, arc_dv;
+ * straight dash that long at v = arc_dv beyond each end, arc_gap px off it. With arc_ring > 0,
+ * the line runs on for arc_ring px beyond each end in yellow, 2.5 px wide (a printed ring whose
+ * colour there is not the whitening of a scratch): along the arc's circle, or along a straight line's axis. */
+static double arc_turn, arc_dash, arc_gap, arc_dv, arc_ring;
 
 static void
 arc_cover_px (double u, double v, float *rgb)
 {
   const double len = 80.0;
-  double d;
+  double d, dr = 1e9;
   rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
   if (arc_turn == 0.0)
-    d = fabs (u - 265.0) <= len / 2 ? fabs (v - 330.0) : 1e9;
+    {
+      double t = fabs (u - 265.0);
+      d = t <= len / 2 ? fabs (v - 330.0) : 1e9;
+      if (t > len / 2 && t <= len / 2 + arc_ring)
+        dr = fabs (v - 330.0);
+    }
   else
     {
       double R = len / arc_turn, cx = 265.0, cy = 330.0 + R; /* the arc's top at (265, 330) */
       double a = atan2 (u - cx, cy - v);
       d = fabs (a) <= arc_turn / 2 ? fabs (hypot (u - cx, v - cy) - R) : 1e9;
+      if (fabs (a) > arc_turn / 2 && fabs (a) <= arc_turn / 2 + arc_ring / R)
+        dr = fabs (hypot (u - cx, v - cy) - R);
     }
+  if (dr < 1.25)
+    rgb[0] = 255.0f, rgb[1] = 240.0f, rgb[2] = 60.0f;
   if (arc_dash > 0 && fabs (v - arc_dv) < 0.75
       && fabs (u - 265.0) >= 40.0 + arc_gap && fabs (u - 265.0) <= 40.0 + arc_gap + arc_dash)
     d = 0;
@@ -1102,6 +1113,29 @@ test_short_arc_not_scratch (void)
   gv_defect_report_free (broken);
   gv_defect_report_free (line);
   gv_defect_report_free (arc);
+
+  /* an arc that turns too little for the bend tests (0.2 rad over 80 px): a scratch; the same
+   * arc where the ring it belongs to runs on for 80 px beyond each end in yellow: nothing (the
+   * print follows its circle, ring_continues); a straight line that runs on so: a scratch (the
+   * print follows its tangent) */
+  arc_turn = 0.2;
+  GvDefectReport *flat = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_ring = 80.0;
+  GvDefectReport *ring = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_turn = 0.0;
+  GvDefectReport *ruled = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_ring = 0.0;
+  scene_log ("flat arc", flat);
+  scene_log ("flat arc of a ring", ring);
+  scene_log ("line of a rule", ruled);
+  d = sole_defect (flat, GV_DK_SCRATCH);
+  g_assert_cmpint (d->bbox[2], >=, 70);
+  g_assert_cmpint (ring->n_defects, ==, 0);
+  d = sole_defect (ruled, GV_DK_SCRATCH);
+  g_assert_cmpint (d->bbox[2], >=, 70);
+  gv_defect_report_free (flat);
+  gv_defect_report_free (ring);
+  gv_defect_report_free (ruled);
 }
 
 /* A dashed light line (dashes of 3 px every 8 px at 530 px width, 38 % of its length: a

@@ -1183,6 +1183,24 @@ stains_by_vote (const GvImage *P, int M, int w, int h, double sc, const uint8_t 
  * turn by up to 0.4 rad over 210..360 px). line_bend measures 2/3 of an arc's turn. */
 #define GV_DK_LINE_MINRADIUS 450.0
 
+/* A short line that is a piece of a printed ring (5c): the circle fitted through its pixels,
+ * followed on beyond its ends for as long again, finds print along it (at GV_DK_ARC_MIN_SAMPLES
+ * or more points, 2.5 px or more off the line's tangent there): a bright line across the circle
+ * (GV_DK_ARC_RIDGE luma levels over both sides, 3 px off at 1060 px width) at GV_DK_ARC_RIDGE_SHARE
+ * of the points and GV_DK_ARC_LEAD more than along the tangents, or any step or line across it
+ * (GV_DK_ARC_EDGE levels) at GV_DK_ARC_EDGE_SHARE of them and GV_DK_ARC_EDGE_LEAD more. The ring
+ * runs on where its colour against the print is not the whitening a scratch shows; a scratch's
+ * piece runs on, if at all, along its tangent. On eleven sets: 0.58..1.0 of the points (ridges)
+ * or 0.95..1.0 (steps) on 10 false scratches, at most 0.74 of either threshold on the true
+ * lines (docs/accuracy.md). */
+#define GV_DK_ARC_MIN_SAMPLES 20
+#define GV_DK_ARC_RIDGE 8.0
+#define GV_DK_ARC_RIDGE_SHARE 0.5
+#define GV_DK_ARC_RIDGE_LEAD 0.4
+#define GV_DK_ARC_EDGE 20.0
+#define GV_DK_ARC_EDGE_SHARE 0.8
+#define GV_DK_ARC_EDGE_LEAD 0.3
+
 /* A line's candidate pixels per px of its length (at working scale) at least this (5c): 0.36 and
  * more on the true scratches and creases of eleven sets (0.36..0.5 where print hides part of a
  * crease), 0.26..0.27 on halftone specks and a ring's broken arc joined into one (docs/accuracy.md). */
@@ -1419,6 +1437,127 @@ line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Co
   double c = (ax * bx + ay * by) / (na * nb);
   c = c > 1 ? 1 : (c < -1 ? -1 : c);
   return acos (c);
+}
+
+/* The print's luma at the nearest pixel to (x, y), cover coordinates (the margin M around the
+ * cover is print too; beyond it, clamped). */
+static double
+print_luma (const GvImage *P, int M, int w, int h, double x, double y)
+{
+  int xi = (int) lround (x), yi = (int) lround (y);
+  xi = xi < -M ? -M : (xi >= w + M ? w + M - 1 : xi);
+  yi = yi < -M ? -M : (yi >= h + M ? h + M - 1 : yi);
+  const uint8_t *p = gv_image_row_u8 (P, yi + M) + 3 * (xi + M);
+  return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+}
+
+/* Print across unit normal (nx, ny) at (x, y), the best of the points -1, 0, 1 px along it:
+ * *ridge, how much brighter the point is than both sides d px away; *any, the largest of that,
+ * the same for a dark line, and the step between the two sides. */
+static void
+print_across (const GvImage *P, int M, int w, int h, double x, double y, double nx, double ny,
+              double d, double *ridge, double *any)
+{
+  *ridge = *any = -1e9;
+  for (int o = -1; o <= 1; o++)
+    {
+      double cx = x + o * nx, cy = y + o * ny;
+      double c = print_luma (P, M, w, h, cx, cy);
+      double p1 = print_luma (P, M, w, h, cx + d * nx, cy + d * ny);
+      double m1 = print_luma (P, M, w, h, cx - d * nx, cy - d * ny);
+      double bright = fmin (c - p1, c - m1), dark = fmin (p1 - c, m1 - c);
+      double v = fmax (fabs (p1 - m1), fmax (bright, dark));
+      *ridge = fmax (*ridge, bright);
+      *any = fmax (*any, v);
+    }
+}
+
+/* Whether the pixels of line group gi (grp NULL: component gi alone) within box g lie on a
+ * circle that print follows on beyond their ends, more than it follows their tangents (the
+ * GV_DK_ARC_* rule). P: the print estimate with margin M; w x h the cover at scale sc. */
+static int
+ring_continues (const int *lab, const uint8_t *cand, const int *grp, int gi, const Comp *g, int w,
+                int h, const GvImage *P, int M, double sc)
+{
+#define ARC_PX(k) (grp ? group_px (cand, lab, grp, gi, (k)) : (cand[k] && lab[k] == gi + 1))
+  double n = 0, sx = 0, sy = 0;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      if (ARC_PX ((size_t) y * w + x))
+        n++, sx += x, sy += y;
+  if (n < 10)
+    return 0;
+  /* the circle: from the parabola n = a t^2 + b t + c fitted (least squares) to the pixels in
+   * the frame of their principal axis (t along it, n across, about the centroid): its vertex's
+   * osculating circle, radius 1 / |2a| (a fit of the circle itself degenerates on a nearly
+   * straight line) */
+  double mx = sx / n, my = sy / n, cxx = 0, cyy = 0, cxy = 0;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      if (ARC_PX ((size_t) y * w + x))
+        cxx += (x - mx) * (x - mx), cyy += (y - my) * (y - my), cxy += (x - mx) * (y - my);
+  double th = 0.5 * atan2 (2 * cxy, cxx - cyy), ux = cos (th), uy = sin (th);
+  double s1 = 0, s2 = 0, s3 = 0, s4 = 0, q0 = 0, q1 = 0, q2 = 0;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      if (ARC_PX ((size_t) y * w + x))
+        {
+          double t = (x - mx) * ux + (y - my) * uy, v = -(x - mx) * uy + (y - my) * ux;
+          s1 += t, s2 += t * t, s3 += t * t * t, s4 += t * t * t * t;
+          q0 += v, q1 += v * t, q2 += v * t * t;
+        }
+  /* [s4 s3 s2; s3 s2 s1; s2 s1 n] [a b c] = [q2 q1 q0], by Cramer's rule */
+  double det = s4 * (s2 * n - s1 * s1) - s3 * (s3 * n - s1 * s2) + s2 * (s3 * s1 - s2 * s2);
+  if (fabs (det) < 1e-9)
+    return 0;
+  double pa = (q2 * (s2 * n - s1 * s1) - s3 * (q1 * n - s1 * q0) + s2 * (q1 * s1 - s2 * q0)) / det;
+  double pb = (s4 * (q1 * n - s1 * q0) - q2 * (s3 * n - s1 * s2) + s2 * (s3 * q0 - q1 * s2)) / det;
+  double pc = (s4 * (s2 * q0 - q1 * s1) - s3 * (s3 * q0 - q1 * s2) + q2 * (s3 * s1 - s2 * s2)) / det;
+  if (fabs (pa) < 1e-6)
+    return 0;
+  double R = 1.0 / fabs (2 * pa), tv = -pb / (2 * pa), nv0 = pc - pb * pb / (4 * pa);
+  double ct = tv, cn = nv0 + 1.0 / (2 * pa);
+  double cx = mx + ct * ux - cn * uy, cy = my + ct * uy + cn * ux;
+  double uc = cx - mx, vc = cy - my;
+  /* the pixels' angles about the centre, from the centroid's */
+  double a0 = atan2 (-vc, -uc), ta = 1e30, tb = -1e30;
+  for (int y = g->y0; y <= g->y1; y++)
+    for (int x = g->x0; x <= g->x1; x++)
+      if (ARC_PX ((size_t) y * w + x))
+        {
+          double t = atan2 (y - cy, x - cx) - a0;
+          t = t > M_PI ? t - 2 * M_PI : (t <= -M_PI ? t + 2 * M_PI : t);
+          ta = t < ta ? t : ta;
+          tb = t > tb ? t : tb;
+        }
+#undef ARC_PX
+  double len = (tb - ta) * R, d = 3 * sc + 0.5;
+  int nv = 0, rc = 0, rt = 0, ec = 0, et = 0;
+  for (int side = -1; side <= 1; side += 2)
+    {
+      double te = a0 + (side > 0 ? tb : ta);
+      double ex = cx + R * cos (te), ey = cy + R * sin (te);
+      double tx = -sin (te) * side, ty = cos (te) * side;
+      for (double s = 1; s <= len; s += 1)
+        {
+          double tc = te + side * s / R;
+          double px = cx + R * cos (tc), py = cy + R * sin (tc), qx = ex + s * tx, qy = ey + s * ty;
+          if (hypot (px - qx, py - qy) < 2.5 || px < 3 || py < 3 || px > w - 4 || py > h - 4
+              || qx < 3 || qy < 3 || qx > w - 4 || qy > h - 4)
+            continue;
+          double ridge, any;
+          nv++;
+          print_across (P, M, w, h, px, py, cos (tc), sin (tc), d, &ridge, &any);
+          rc += ridge >= GV_DK_ARC_RIDGE, ec += any >= GV_DK_ARC_EDGE;
+          print_across (P, M, w, h, qx, qy, cos (te), sin (te), d, &ridge, &any);
+          rt += ridge >= GV_DK_ARC_RIDGE, et += any >= GV_DK_ARC_EDGE;
+        }
+    }
+  if (nv < GV_DK_ARC_MIN_SAMPLES)
+    return 0;
+  double fc = (double) rc / nv, ft = (double) rt / nv, gc = (double) ec / nv, gt = (double) et / nv;
+  return (fc >= GV_DK_ARC_RIDGE_SHARE && fc - ft >= GV_DK_ARC_RIDGE_LEAD)
+         || (gc >= GV_DK_ARC_EDGE_SHARE && gc - gt >= GV_DK_ARC_EDGE_LEAD);
 }
 
 /* The most a line of length len (working px) may measure by line_bend (5c): GV_DK_LINE_MAXTURN's
@@ -2392,6 +2531,10 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
               }
             else
               {
+                /* ... and a short line that a printed ring's print continues beyond its ends
+                 * (ring_continues) is a piece of that ring */
+                if (touch < 0 && ring_continues (lab, cand, grp, gi, &g, w, h, P, M, sc))
+                  continue;
                 kind = GV_DK_SCRATCH;
                 sev = clamp01 ((len / sc - 60) / 300);
                 grow = 1;
