@@ -603,23 +603,26 @@ edge_line_cover_px (double u, double v, float *rgb)
  * the line runs on for arc_ring px beyond each end in yellow, 2.5 px wide (a printed ring whose
  * colour there is not the whitening of a scratch): along the arc's circle, or along a straight line's axis. */
 static double arc_turn, arc_dash, arc_gap, arc_dv, arc_ring;
+/* With arc_len > 0: the line is that long, around u = arc_cu (at the cover's edge when
+ * arc_cu is half of arc_len). */
+static double arc_len, arc_cu;
 
 static void
 arc_cover_px (double u, double v, float *rgb)
 {
-  const double len = 80.0;
+  const double len = arc_len > 0 ? arc_len : 80.0, cu = arc_len > 0 ? arc_cu : 265.0;
   double d, dr = 1e9;
   rgb[0] = 150.0f, rgb[1] = 185.0f, rgb[2] = 215.0f;
   if (arc_turn == 0.0)
     {
-      double t = fabs (u - 265.0);
+      double t = fabs (u - cu);
       d = t <= len / 2 ? fabs (v - 330.0) : 1e9;
       if (t > len / 2 && t <= len / 2 + arc_ring)
         dr = fabs (v - 330.0);
     }
   else
     {
-      double R = len / arc_turn, cx = 265.0, cy = 330.0 + R; /* the arc's top at (265, 330) */
+      double R = len / arc_turn, cx = cu, cy = 330.0 + R; /* the arc's top at (cu, 330) */
       double a = atan2 (u - cx, cy - v);
       d = fabs (a) <= arc_turn / 2 ? fabs (hypot (u - cx, v - cy) - R) : 1e9;
       if (fabs (a) > arc_turn / 2 && fabs (a) <= arc_turn / 2 + arc_ring / R)
@@ -1136,6 +1139,22 @@ test_short_arc_not_scratch (void)
   gv_defect_report_free (flat);
   gv_defect_report_free (ring);
   gv_defect_report_free (ruled);
+
+  /* the same at the outline: an arc 120 px long turning 0.3 rad from the left edge, a scratch;
+   * with its ring running on into the cover for 130 px beyond its other end, nothing */
+  arc_len = 120.0, arc_cu = 60.0, arc_turn = 0.3;
+  GvDefectReport *edge = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_ring = 130.0;
+  GvDefectReport *edge_ring = scene_analyze (arc_cover_px, 0, 0, 0, 0);
+  arc_ring = 0.0, arc_len = 0.0, arc_turn = 0.0;
+  scene_log ("arc from the edge", edge);
+  scene_log ("arc of a ring from the edge", edge_ring);
+  d = sole_defect (edge, GV_DK_SCRATCH);
+  g_assert_cmpint (d->bbox[0], <=, 4);
+  g_assert_cmpint (d->bbox[2], >=, 100);
+  g_assert_cmpint (edge_ring->n_defects, ==, 0);
+  gv_defect_report_free (edge);
+  gv_defect_report_free (edge_ring);
 }
 
 /* A dashed light line (dashes of 3 px every 8 px at 530 px width, 38 % of its length: a

@@ -2532,8 +2532,9 @@ analyze_at (GvBackend *be, const GvDefectInput *in, int n, int cover_w, int cove
             else
               {
                 /* ... and a short line that a printed ring's print continues beyond its ends
-                 * (ring_continues) is a piece of that ring */
-                if (touch < 0 && ring_continues (lab, cand, grp, gi, &g, w, h, P, M, sc))
+                 * (ring_continues; at the outline, beyond its inner end) is a piece of that
+                 * ring */
+                if (ring_continues (lab, cand, grp, gi, &g, w, h, P, M, sc))
                   continue;
                 kind = GV_DK_SCRATCH;
                 sev = clamp01 ((len / sc - 60) / 300);
