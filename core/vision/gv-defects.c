@@ -1439,16 +1439,15 @@ line_bend (const int *lab, const uint8_t *cand, const int *grp, int gi, const Co
   return acos (c);
 }
 
-/* The print's luma at the nearest pixel to (x, y), cover coordinates (the margin M around the
- * cover is print too; beyond it, clamped). */
+/* The print's luma (gv_dk_luma) at the nearest pixel to (x, y), cover coordinates (the margin
+ * M around the cover is print too; beyond it, clamped). */
 static double
 print_luma (const GvImage *P, int M, int w, int h, double x, double y)
 {
   int xi = (int) lround (x), yi = (int) lround (y);
   xi = xi < -M ? -M : (xi >= w + M ? w + M - 1 : xi);
   yi = yi < -M ? -M : (yi >= h + M ? h + M - 1 : yi);
-  const uint8_t *p = gv_image_row_u8 (P, yi + M) + 3 * (xi + M);
-  return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+  return gv_dk_luma (gv_image_row_u8 (P, yi + M) + 3 * (xi + M));
 }
 
 /* Print across unit normal (nx, ny) at (x, y), the best of the points -1, 0, 1 px along it:
