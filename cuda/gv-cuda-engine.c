@@ -639,14 +639,23 @@ load_luma_done (GvEngine *e)
   return GV_OK;
 }
 
+/* load and prefetch take 8-bit gray frames in host memory. */
+static int
+check_luma (const GvEngine *e, const GvImage *luma)
+{
+  if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
+    return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
+  return GV_OK;
+}
+
 static int
 eng_load (GvBackend *be, const GvImage *luma)
 {
   GvEngine *e = (GvEngine *) be;
   int rc;
 
-  if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
-    return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
+  if ((rc = check_luma (e, luma)))
+    return rc;
   if ((rc = engine_size (e, luma->width, luma->height)))
     return rc;
   phase_mark (e);
@@ -678,8 +687,8 @@ eng_prefetch (GvBackend *be, const GvImage *luma)
   GvEngine *e = (GvEngine *) be;
   int rc;
 
-  if (!luma || !luma->data || luma->depth != GV_U8 || luma->channels != 1)
-    return gv_error_set (GV_EINVAL, "the %s backend takes 8-bit gray frames", e->name);
+  if ((rc = check_luma (e, luma)))
+    return rc;
   if (!e->ex->side_upload || e->timing || !e->fw || luma->width != e->fw
       || luma->height != e->fh)
     return GV_OK;
